@@ -1,0 +1,355 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: rabbitmq_cli_users
+short_description: Manage RabbitMQ users on the local node in two CLI calls
+version_added: 1.0.0
+description:
+  - Creates, updates and deletes users of the internal database, with their
+    tags and permissions, through the local node's C(rabbitmqctl).
+  - Reads every user and permission with one C(rabbitmqctl export_definitions),
+    computes the difference, writes creations and updates with one
+    C(rabbitmqctl import_definitions) and deletes with C(rabbitmqctl delete_user).
+    A run with nothing to change costs one CLI call, however many users.
+  - Passwords are compared with the stored salted hash locally; an unchanged
+    password is not re-set and is never passed on a command line.
+  - Works without the management plugin, which makes it the tool to bootstrap
+    the administrator that HTTP API based modules then log in as.
+author:
+  - mqops contributors
+options:
+  users:
+    description:
+      - The users to manage. Users not listed are left alone.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: User name.
+        type: str
+        required: true
+      state:
+        description: Whether the user should exist.
+        type: str
+        choices: [present, absent]
+        default: present
+      password:
+        description:
+          - Plain text password. Compared with the stored hash; set only
+            when it differs (see O(users[].update_password)).
+          - Mutually exclusive with O(users[].password_hash).
+        type: str
+      password_hash:
+        description:
+          - Pre-computed RabbitMQ password hash (base64 of salt and digest),
+            e.g. from C(rabbitmqctl hash_password).
+        type: str
+      hashing_algorithm:
+        description: Algorithm of a new hash or of O(users[].password_hash).
+        type: str
+        choices:
+          - rabbit_password_hashing_sha256
+          - rabbit_password_hashing_sha512
+          - rabbit_password_hashing_md5
+        default: rabbit_password_hashing_sha256
+      update_password:
+        description:
+          - V(always) sets the password whenever it does not match;
+            V(on_create) only when the user is created.
+        type: str
+        choices: [always, on_create]
+        default: always
+      tags:
+        description:
+          - User tags, e.g. V(administrator), V(monitoring), V(management),
+            V(policymaker). Omit to leave the tags of an existing user alone.
+        type: list
+        elements: str
+      permissions:
+        description:
+          - Permissions per virtual host. Virtual hosts not listed are left
+            alone. The virtual hosts must exist.
+        type: list
+        elements: dict
+        suboptions:
+          vhost:
+            description: Virtual host name.
+            type: str
+            default: /
+          configure:
+            description: Configure regular expression.
+            type: str
+            default: ".*"
+          write:
+            description: Write regular expression.
+            type: str
+            default: ".*"
+          read:
+            description: Read regular expression.
+            type: str
+            default: ".*"
+  node:
+    description: Erlang node name to talk to. Default is the local node.
+    type: str
+notes:
+  - Runs on the RabbitMQ host itself, as root or the rabbitmq user.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Bootstrap the administrator and remove guest
+  mqops.rabbitmq.rabbitmq_cli_users:
+    users:
+      - name: admin
+        password: "{{ vault_rabbitmq_admin_password }}"
+        tags: [administrator]
+        permissions:
+          - vhost: /
+      - name: guest
+        state: absent
+"""
+
+RETURN = r"""
+created:
+  description: Names of the users created.
+  returned: always
+  type: list
+  elements: str
+  sample: [admin]
+updated:
+  description: Names of existing users whose password, tags or permissions changed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+deleted:
+  description: Names of the users deleted.
+  returned: always
+  type: list
+  elements: str
+  sample: [guest]
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.cli import (
+    RabbitmqCliError,
+    RabbitmqCtl,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import (
+    UnsupportedHashingAlgorithm,
+    hash_password,
+    password_matches,
+)
+
+PERMISSION_KEYS = ("configure", "write", "read")
+
+
+class PlanError(ValueError):
+    """Desired state that cannot be applied (names the user and field)."""
+
+
+def _tags(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return sorted(t.strip() for t in value.split(",") if t.strip())
+    return sorted(value)
+
+
+def _permissions_by_user(definitions):
+    result = {}
+    for perm in definitions.get("permissions", []):
+        result.setdefault(perm["user"], {})[perm["vhost"]] = {k: perm[k] for k in PERMISSION_KEYS}
+    return result
+
+
+def _view(user, permissions):
+    """What --diff shows of a user: never the password or its hash."""
+    return {
+        "tags": _tags(user.get("tags")),
+        "permissions": copy.deepcopy(permissions),
+    }
+
+
+def plan(definitions, desired, hasher=hash_password):
+    """Compute the changes that bring ``definitions`` to ``desired``.
+
+    Returns a dict with ``import`` (a definitions document, or None),
+    ``delete`` (user names), ``created``, ``updated`` and ``before``/``after``
+    views for the diff. Raises PlanError on input that cannot be applied.
+    """
+    current = {u["name"]: u for u in definitions.get("users", [])}
+    vhosts = {v["name"] for v in definitions.get("vhosts", [])}
+    current_perms = _permissions_by_user(definitions)
+
+    names = [u["name"] for u in desired]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise PlanError("users: duplicate user name(s) %s" % ", ".join(duplicates))
+
+    to_import = {"users": [], "permissions": []}
+    result = {"delete": [], "created": [], "updated": [], "before": {}, "after": {}}
+
+    for want in desired:
+        name = want["name"]
+        have = current.get(name)
+        have_perms = current_perms.get(name, {})
+        if have is not None:
+            result["before"][name] = _view(have, have_perms)
+
+        if want.get("state", "present") == "absent":
+            if have is not None:
+                result["delete"].append(name)
+            continue
+
+        if want.get("password") is not None and want.get("password_hash") is not None:
+            raise PlanError("users[%s]: password and password_hash are mutually exclusive" % name)
+        algorithm = want.get("hashing_algorithm") or "rabbit_password_hashing_sha256"
+
+        password_changed = False
+        if have is None:
+            if want.get("password_hash") is not None:
+                new_hash = want["password_hash"]
+            elif want.get("password") is not None:
+                new_hash = hasher(want["password"], algorithm)
+            else:
+                raise PlanError("users[%s]: a new user needs password or password_hash" % name)
+            entry = {"name": name, "password_hash": new_hash, "hashing_algorithm": algorithm}
+        else:
+            entry = {
+                "name": name,
+                "password_hash": have.get("password_hash", ""),
+                "hashing_algorithm": have.get("hashing_algorithm") or algorithm,
+            }
+            if want.get("update_password", "always") == "always":
+                if want.get("password_hash") is not None:
+                    if want["password_hash"] != have.get("password_hash") or algorithm != entry["hashing_algorithm"]:
+                        entry["password_hash"] = want["password_hash"]
+                        entry["hashing_algorithm"] = algorithm
+                        password_changed = True
+                elif want.get("password") is not None:
+                    try:
+                        same = password_matches(want["password"], have.get("password_hash", ""), entry["hashing_algorithm"])
+                    except UnsupportedHashingAlgorithm as exc:
+                        raise PlanError("users[%s]: %s" % (name, exc))
+                    if not same:
+                        entry["password_hash"] = hasher(want["password"], algorithm)
+                        entry["hashing_algorithm"] = algorithm
+                        password_changed = True
+
+        want_tags = _tags(want["tags"]) if want.get("tags") is not None else _tags(have.get("tags") if have else [])
+        entry["tags"] = want_tags
+        if have is not None and "limits" in have:
+            entry["limits"] = have["limits"]
+
+        want_perms = copy.deepcopy(have_perms)
+        perm_entries = []
+        for perm in want.get("permissions") or []:
+            vhost = perm.get("vhost", "/")
+            if vhost not in vhosts:
+                raise PlanError(
+                    "users[%s].permissions: virtual host %r does not exist (existing: %s)"
+                    % (name, vhost, ", ".join(sorted(vhosts)) or "none")
+                )
+            rule = {k: perm.get(k, ".*") for k in PERMISSION_KEYS}
+            if have_perms.get(vhost) != rule:
+                perm_entries.append(dict(user=name, vhost=vhost, **rule))
+            want_perms[vhost] = rule
+
+        result["after"][name] = _view({"tags": want_tags}, want_perms)
+        tags_changed = have is not None and _tags(have.get("tags")) != want_tags
+        if have is None or password_changed or tags_changed:
+            to_import["users"].append(entry)
+        to_import["permissions"].extend(perm_entries)
+        if have is None:
+            result["created"].append(name)
+        elif password_changed or tags_changed or perm_entries:
+            result["updated"].append(name)
+            if password_changed:
+                result["after"][name]["password"] = "(changed)"
+                result["before"][name]["password"] = "(previous)"
+
+    result["import"] = to_import if (to_import["users"] or to_import["permissions"]) else None
+    return result
+
+
+def main():
+    permission_spec = dict(
+        vhost=dict(type="str", default="/"),
+        configure=dict(type="str", default=".*"),
+        write=dict(type="str", default=".*"),
+        read=dict(type="str", default=".*"),
+    )
+    user_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        password=dict(type="str", no_log=True),
+        password_hash=dict(type="str", no_log=True),
+        hashing_algorithm=dict(
+            type="str",
+            default="rabbit_password_hashing_sha256",
+            choices=[
+                "rabbit_password_hashing_sha256",
+                "rabbit_password_hashing_sha512",
+                "rabbit_password_hashing_md5",
+            ],
+        ),
+        update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
+        tags=dict(type="list", elements="str"),
+        permissions=dict(type="list", elements="dict", options=permission_spec),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            users=dict(type="list", elements="dict", required=True, options=user_spec),
+            node=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+
+    ctl = RabbitmqCtl(module, node=module.params["node"])
+    try:
+        definitions = ctl.export_definitions()
+        changes = plan(definitions, module.params["users"])
+    except PlanError as exc:
+        module.fail_json(msg=str(exc))
+    except RabbitmqCliError as exc:
+        module.fail_json(msg=str(exc), rc=exc.rc, stderr=exc.stderr)
+
+    changed = bool(changes["import"] or changes["delete"])
+    if changed and not module.check_mode:
+        try:
+            if changes["import"]:
+                ctl.import_definitions(changes["import"])
+            for name in changes["delete"]:
+                ctl.delete_user(name)
+        except RabbitmqCliError as exc:
+            module.fail_json(msg=str(exc), rc=exc.rc, stderr=exc.stderr)
+
+    result = dict(
+        changed=changed,
+        created=changes["created"],
+        updated=changes["updated"],
+        deleted=changes["delete"],
+    )
+    if module._diff:
+        result["diff"] = dict(before=changes["before"], after=changes["after"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
