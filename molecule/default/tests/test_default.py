@@ -1,0 +1,123 @@
+"""The single node the default scenario converged, as the running broker reports it."""
+
+import json
+import uuid
+
+import pika
+import pytest
+import rabbitmq_probe as probe
+
+DEFAULT_PLUGINS = {
+    "rabbitmq_management",
+    "rabbitmq_shovel",
+    "rabbitmq_shovel_management",
+    "rabbitmq_federation",
+    "rabbitmq_federation_management",
+}
+
+
+@pytest.fixture(scope="module")
+def hostvars(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def status(host):
+    return probe.node_status(host)
+
+
+@pytest.fixture(scope="module")
+def admin(hostvars):
+    return hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"]
+
+
+def test_service_enabled_and_running(host):
+    service = host.service("rabbitmq-server")
+    assert service.is_enabled
+    assert service.is_running
+
+
+@pytest.mark.parametrize("port", [5672, 15672, 25672])
+def test_listener_is_open(host, status, port):
+    listening = {int(line.split()[3].rsplit(":", 1)[1]) for line in host.check_output("ss -Hltn").splitlines()}
+    assert port in listening
+    assert port in {listener["port"] for listener in status["listeners"]}
+
+
+def test_plugins_enabled_on_the_node(status, hostvars):
+    wanted = set(hostvars.get("rabbitmq_server_plugins", DEFAULT_PLUGINS))
+    assert wanted == DEFAULT_PLUGINS
+    assert wanted <= set(status["active_plugins"])
+
+
+def test_memory_high_watermark(host, status, hostvars):
+    configured = hostvars["rabbitmq_server_memory_high_watermark"]["relative"]
+    assert status["vm_memory_high_watermark_setting"] == {"relative": configured}
+    total_kib = int(host.check_output("awk '/^MemTotal/ {print $2}' /proc/meminfo"))
+    expected = total_kib * 1024 * configured
+    assert abs(status["vm_memory_high_watermark_limit"] - expected) / expected < 0.01
+
+
+def test_disk_free_limit(status, hostvars):
+    configured = hostvars["rabbitmq_server_disk_free_limit"]["absolute"]
+    assert status["disk_free_limit"] == probe.parse_amount(configured)
+
+
+def test_open_file_limit_seen_by_the_vm(host, hostvars):
+    configured = hostvars["rabbitmq_server_nofile_limit"]
+    assert int(probe.node_eval(host, "file_handle_cache:ulimit().")) == configured
+    pid = host.check_output("systemctl show -p MainPID --value rabbitmq-server")
+    beam = host.check_output("pgrep -P %s -f beam.smp || pgrep -f beam.smp | head -n1" % pid).split()[0]
+    limits = host.file("/proc/%s/limits" % beam).content_string
+    line = next(l for l in limits.splitlines() if l.startswith("Max open files"))
+    assert int(line.split()[3]) == configured
+
+
+def test_management_api_answers_for_admin(host, admin):
+    address = probe.container_address(host)
+    status_code, whoami = probe.http_get("http://%s:15672/api/whoami" % address, *admin)
+    assert status_code == 200
+    assert whoami["name"] == admin[0]
+    assert "administrator" in (whoami["tags"] if isinstance(whoami["tags"], list) else whoami["tags"].split(","))
+
+
+def test_guest_is_rejected(host):
+    # From loopback, where guest could log in if it existed.
+    code = host.check_output(
+        "curl -s -o /dev/null -w '%{http_code}' -u guest:guest http://127.0.0.1:15672/api/whoami"
+    )
+    assert code == "401"
+    users = json.loads(host.check_output("rabbitmqctl -q list_users --formatter json"))
+    assert "guest" not in {u["user"] for u in users}
+
+
+def test_persistent_message_survives_restart(host, admin):
+    address = probe.container_address(host)
+    queue = "molecule-durable-%s" % uuid.uuid4().hex[:8]
+    body = ("persistent " + uuid.uuid4().hex).encode()
+
+    connection = probe.amqp_connection(address, *admin)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.queue_declare(queue=queue, durable=True)
+    # With confirms on, basic_publish raises unless the broker confirms.
+    channel.basic_publish(
+        exchange="",
+        routing_key=queue,
+        body=body,
+        properties=pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent),
+        mandatory=True,
+    )
+    connection.close()
+
+    host.check_output("systemctl restart rabbitmq-server")
+
+    connection = probe.amqp_connection(address, *admin, attempts=60)
+    try:
+        channel = connection.channel()
+        method, _properties, received = channel.basic_get(queue=queue, auto_ack=True)
+        assert method is not None, "the message did not survive the restart"
+        assert received == body
+        channel.queue_delete(queue=queue)
+    finally:
+        connection.close()
