@@ -65,8 +65,12 @@ class RabbitmqCtl(object):
 
     def export_definitions(self):
         """All definitions of the cluster as a dict, in one CLI call."""
+        cmd = self.command("export_definitions", "-", "--format", "json")
         out = self.run("export_definitions", "-", "--format", "json")
-        return json.loads(out)
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise RabbitmqCliError(cmd, 0, out, "the export is not JSON")
 
     def import_definitions(self, definitions):
         """Import a definitions document from a private temporary file.
