@@ -1,0 +1,146 @@
+"""The collection as a user gets it: built, installed by ansible-galaxy into a
+fresh project from its requirements.yml (offline: the built tarball), and its
+server role converging a container when called by FQCN.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tarfile
+import textwrap
+import uuid
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+IMAGE = os.environ.get("MQOPS_IMAGE_DEBIAN12", "mqops/debian-systemd:12")
+FORBIDDEN_TOP = {"tests", "molecule", "inventories", "collections", ".ci", "bench", "tools", ".venv", "site.yml"}
+
+
+def _clean_env():
+    """The environment of a user's shell: none of this checkout's Ansible settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "MOLECULE_"))}
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    return env
+
+
+def _run(cmd, cwd, **kwargs):
+    result = subprocess.run(cmd, cwd=cwd, env=_clean_env(), capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(cmd), result.stdout[-4000:], result.stderr[-4000:])
+    return result
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    _run(["ansible-galaxy", "collection", "build", str(ROOT), "--output-path", str(out)], cwd=out)
+    path = out / ("%s-%s-%s.tar.gz" % (GALAXY["namespace"], GALAXY["name"], GALAXY["version"]))
+    assert path.exists()
+    return path
+
+
+def test_artifact_has_roles_and_plugins_but_no_tests(tarball):
+    with tarfile.open(tarball) as archive:
+        names = archive.getnames()
+    top = {n.split("/", 1)[0] for n in names}
+    assert not top & FORBIDDEN_TOP, "build_ignore misses %s" % sorted(top & FORBIDDEN_TOP)
+    for required in (
+        "MANIFEST.json",
+        "meta/runtime.yml",
+        "roles/rabbitmq_server/meta/argument_specs.yml",
+        "roles/rabbitmq_server/meta/main.yml",
+        "plugins/modules/rabbitmq_cli_users.py",
+        "plugins/module_utils/password.py",
+    ):
+        assert required in names
+
+
+@pytest.fixture()
+def container():
+    name = "mqops-galaxy-%s" % uuid.uuid4().hex[:8]
+    subprocess.run(
+        [
+            "docker", "run", "-d", "--name", name, "--hostname", name,
+            "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+            "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
+            IMAGE, "/lib/systemd/systemd",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield name
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_consumer_project_installs_and_converges(tarball, container, tmp_path):
+    project = tmp_path / "consumer"
+    project.mkdir()
+    (project / "requirements.yml").write_text(
+        yaml.safe_dump({"collections": [{"name": str(tarball), "type": "file"}]})
+    )
+    (project / "ansible.cfg").write_text(
+        textwrap.dedent(
+            """\
+            [defaults]
+            collections_path = ./collections
+            inventory = inventory.yml
+            inject_facts_as_vars = false
+            """
+        )
+    )
+    (project / "inventory.yml").write_text(
+        yaml.safe_dump(
+            {
+                "rabbitmq": {
+                    "hosts": {container: None},
+                    "vars": {
+                        "ansible_connection": "community.docker.docker",
+                        "ansible_python_interpreter": "/usr/bin/python3",
+                    },
+                }
+            }
+        )
+    )
+    (project / "playbook.yml").write_text(
+        textwrap.dedent(
+            """\
+            - name: Use the collection's server role by FQCN
+              hosts: rabbitmq
+              roles:
+                - role: mqops.rabbitmq.rabbitmq_server
+                  vars:
+                    rabbitmq_server_admin_password: galaxy-Consumer-Pw-1
+                    rabbitmq_server_nofile_limit: 16384
+                    rabbitmq_server_plugins: [rabbitmq_management]
+            """
+        )
+    )
+
+    _run(["ansible-galaxy", "install", "-r", "requirements.yml"], cwd=project)
+    installed = project / "collections" / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
+    manifest = json.loads((installed / "MANIFEST.json").read_text())
+    assert manifest["collection_info"]["version"] == GALAXY["version"]
+
+    _run(["ansible-playbook", "playbook.yml"], cwd=project, timeout=900)
+
+    status = subprocess.run(
+        ["docker", "exec", container, "rabbitmq-diagnostics", "-q", "status", "--formatter", "json"],
+        check=True, capture_output=True, text=True,
+    )
+    node = json.loads(status.stdout)
+    assert "rabbitmq_management" in node["active_plugins"]
+    assert "rabbitmq_shovel" not in node["active_plugins"]
+    users = subprocess.run(
+        ["docker", "exec", container, "rabbitmqctl", "-q", "list_users", "--formatter", "json"],
+        check=True, capture_output=True, text=True,
+    )
+    assert {u["user"] for u in json.loads(users.stdout)} == {"admin"}
+    shutil.rmtree(project / "collections")
