@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Options of modules that talk to the RabbitMQ management HTTP API.
+
+    The matching argument spec is API_ARGUMENT_SPEC in
+    plugins/module_utils/http_api.py.
+    """
+
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - Base URL of the management HTTP API, as seen from the host the module
+        runs on. The default is the local node's management listener, so the
+        module runs on a broker host and needs nothing but Python's standard
+        library there.
+    type: str
+    default: http://127.0.0.1:15672
+  api_user:
+    description:
+      - User to log in as. It needs the C(administrator) tag to read and
+        write definitions.
+    type: str
+    default: admin
+  api_password:
+    description:
+      - Password of O(api_user). Keep it in Ansible Vault.
+    type: str
+    required: true
+  api_timeout:
+    description:
+      - Seconds to wait for each HTTP request (a large import can take a
+        while on a busy node).
+    type: int
+    default: 60
+  validate_certs:
+    description:
+      - Verify the server certificate when O(api_url) is C(https://).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - CA bundle (PEM) to verify the server certificate with, instead of the
+        system's.
+    type: path
+notes:
+  - Requires the C(rabbitmq_management) plugin on the node.
+"""

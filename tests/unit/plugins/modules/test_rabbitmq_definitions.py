@@ -1,0 +1,406 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Unit tests for the rabbitmq_definitions module (HTTP is mocked: no broker, no network)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import io
+import json
+from urllib.error import HTTPError, URLError
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import KINDS
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
+from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
+
+API = "http://127.0.0.1:15672"
+API_PASSWORD = "api-Secret-pw"
+
+
+class AnsibleExitJson(Exception):
+    """Raised instead of exit_json's sys.exit; carries the result."""
+
+
+class AnsibleFailJson(Exception):
+    """Raised instead of fail_json's sys.exit; carries the result."""
+
+
+def exit_json(self, **kwargs):
+    kwargs.setdefault("changed", False)
+    kwargs["_no_log_values"] = set(self.no_log_values)
+    raise AnsibleExitJson(kwargs)
+
+
+def fail_json(self, **kwargs):
+    kwargs["failed"] = True
+    kwargs["_no_log_values"] = set(self.no_log_values)
+    raise AnsibleFailJson(kwargs)
+
+
+class Response(object):
+    def __init__(self, body):
+        self.body = body
+
+    def read(self):
+        return self.body
+
+    def close(self):
+        pass
+
+
+class FakeBroker(object):
+    """Stands in for urlopen: answers GETs from fixtures, records every request."""
+
+    def __init__(self, export, vhost_details=None, failures=None, bindings=None):
+        self.export = export
+        self.vhost_details = vhost_details
+        self.failures = failures or {}
+        self.bindings = bindings or {}
+        self.sent = []
+
+    def __call__(self, request, timeout=None, context=None):
+        assert request.full_url.startswith(API + "/api/")
+        path = request.full_url[len(API):]
+        method = request.get_method()
+        body = json.loads(request.data.decode("utf-8")) if request.data else None
+        self.sent.append((method, path, body))
+        if (method, path) in self.failures:
+            status, text = self.failures[(method, path)]
+            if status is None:
+                raise URLError(text)
+            raise HTTPError(request.full_url, status, "error", {}, io.BytesIO(text.encode()))
+        if method == "GET" and path == "/api/definitions":
+            return Response(json.dumps(self.export).encode())
+        if method == "GET" and path.startswith("/api/vhosts?"):
+            return Response(json.dumps(self.vhost_details).encode())
+        if method == "GET" and path.startswith("/api/bindings/"):
+            return Response(json.dumps(self.bindings.get(path, [])).encode())
+        assert method != "GET", "unexpected GET %s" % path
+        return Response(b"")
+
+    def lines(self):
+        return ["%s %s" % (m, p) for m, p, _b in self.sent]
+
+
+@pytest.fixture
+def broker(monkeypatch, rmq):
+    def install(version="4.0.5", **options):
+        export = rmq.make_export(version)
+        details = rmq.make_vhost_details() if version.startswith("3.10") else None
+        fake = FakeBroker(export, details, **options)
+        monkeypatch.setattr(http_api, "urlopen", fake)
+        return fake
+
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
+    return install
+
+
+def run_module(args, expect=AnsibleExitJson):
+    args = dict(args)
+    args.setdefault("api_password", API_PASSWORD)
+    with patch_module_args(args):
+        with pytest.raises(expect) as excinfo:
+            rabbitmq_definitions.main()
+    return excinfo.value.args[0]
+
+
+def module_args(rmq):
+    """make_desired() in the module's own option names (they already are)."""
+    return copy.deepcopy(rmq.make_desired())
+
+
+# --- no-op, check mode, diff -----------------------------------------------------------------
+
+
+def test_noop_is_one_get(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module(module_args(rmq))
+    assert result["changed"] is False
+    assert fake.lines() == ["GET /api/definitions"]
+    assert result["api_calls"] == ["GET /api/definitions"]
+    assert result["requests"] == [] and result["changes"] == [] and result["summary"] == {}
+    assert result["rabbitmq_version"] == "4.0.5"
+    assert "diff" not in result
+
+
+def test_noop_on_310_reads_the_vhost_metadata_too(broker, rmq):
+    fake = broker("3.10.8")
+    result = run_module(module_args(rmq))
+    assert result["changed"] is False
+    assert fake.lines() == ["GET /api/definitions", "GET /api/vhosts?columns=name,description,tags,metadata"]
+    assert result["rabbitmq_version"] == "3.10.8"
+
+
+def test_noop_in_diff_mode_has_an_empty_diff(broker, rmq):
+    broker("4.0.5")
+    result = run_module(dict(module_args(rmq), _ansible_diff=True))
+    assert result["diff"] == {"before": {}, "after": {}}
+
+
+def changed_args(rmq):
+    args = module_args(rmq)
+    args["users"].append({"name": "new", "password": "New-Secret", "tags": ["management"]})
+    args["users"][0]["password"] = "Rotated-Secret"
+    args["permissions"].append({"user": "new", "vhost": "shop", "configure": "^$"})
+    args["policies"][0]["definition"] = {"message-ttl": 1000}
+    args["federation_upstreams"][0]["uri"] = ["amqp://fed:Changed-Secret@dc1.example/shop"]
+    args["global_parameters"] = [{"name": "color", "state": "absent"}]
+    args["users"].append({"name": "legacy", "state": "absent"})
+    args["users"] = [u for u in args["users"] if u["name"] != "legacy" or u.get("state")]
+    return args
+
+
+def test_check_mode_reports_exactly_what_would_change_and_sends_nothing(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module(dict(changed_args(rmq), _ansible_check_mode=True, _ansible_diff=True))
+    assert result["changed"] is True
+    assert fake.lines() == ["GET /api/definitions"]
+    assert [(c["kind"], c["object"], c["action"]) for c in result["changes"]] == [
+        ("users", "users[app]", "update"),
+        ("users", "users[legacy]", "delete"),
+        ("users", "users[new]", "create"),
+        ("permissions", "permissions[user=new, vhost=shop]", "create"),
+        ("policies", "policies[vhost=shop, name=ttl]", "update"),
+        ("global_parameters", "global_parameters[color]", "delete"),
+        ("federation_upstreams", "federation_upstreams[vhost=shop, name=dc1]", "update"),
+    ]
+    assert result["requests"] == [
+        "POST /api/definitions",
+        "DELETE /api/global-parameters/color",
+        "POST /api/users/bulk-delete",
+    ]
+    assert result["summary"]["users"] == {"update": 1, "delete": 1, "create": 1}
+    diff = result["diff"]
+    assert diff["before"]["users"]["app"] == {"tags": ["management"], "password": "(previous)"}
+    assert diff["after"]["users"]["app"] == {"tags": ["management"], "password": "(changed)"}
+    assert diff["after"]["federation_upstreams"]["vhost=shop, name=dc1"]["uri"] == (
+        "amqp://fed:********@dc1.example/shop"
+    )
+    assert diff["before"]["policies"]["vhost=shop, name=ttl"]["definition"] == {"message-ttl": 60000}
+    assert diff["after"]["policies"]["vhost=shop, name=ttl"]["definition"] == {"message-ttl": 1000}
+
+
+def test_check_mode_on_310(broker, rmq):
+    fake = broker("3.10.8")
+    result = run_module(dict(changed_args(rmq), _ansible_check_mode=True))
+    assert result["changed"] is True
+    assert [m for m, _p, _b in fake.sent] == ["GET", "GET"]
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["3.10.8", "4.0.5"])
+def test_apply_sends_one_import_and_targeted_deletes(broker, rmq, version):
+    fake = broker(version)
+    result = run_module(changed_args(rmq))
+    assert result["changed"] is True
+    reads = ["GET /api/definitions"]
+    if version.startswith("3.10"):
+        reads.append("GET /api/vhosts?columns=name,description,tags,metadata")
+    assert fake.lines() == reads + [
+        "POST /api/definitions",
+        "DELETE /api/global-parameters/color",
+        "POST /api/users/bulk-delete",
+    ]
+    assert result["api_calls"] == fake.lines()
+    document = fake.sent[len(reads)][2]
+    assert sorted(document) == ["parameters", "permissions", "policies", "users"]
+    users = dict((u["name"], u) for u in document["users"])
+    assert sorted(users) == ["app", "new"]
+    # A new salted hash for the rotated password; the plain password is never sent.
+    assert password_matches("Rotated-Secret", users["app"]["password_hash"], users["app"]["hashing_algorithm"])
+    assert password_matches("New-Secret", users["new"]["password_hash"], users["new"]["hashing_algorithm"])
+    everything_sent = json.dumps(fake.sent)
+    for secret in ("Rotated-Secret", "New-Secret", API_PASSWORD):
+        assert secret not in everything_sent
+    assert document["permissions"] == [
+        {"user": "new", "vhost": "shop", "configure": "^$", "write": ".*", "read": ".*"},
+    ]
+    assert document["policies"] == [
+        {"vhost": "shop", "name": "ttl", "pattern": "^orders", "apply-to": "queues", "priority": 1,
+         "definition": {"message-ttl": 1000}},
+    ]
+    assert document["parameters"] == [
+        {"vhost": "shop", "component": "federation-upstream", "name": "dc1",
+         "value": {"uri": "amqp://fed:Changed-Secret@dc1.example/shop", "ack-mode": "on-confirm", "max-hops": 1}},
+    ]
+    assert fake.sent[-1][2] == {"users": ["legacy"]}
+
+
+def test_binding_deletion_looks_up_its_key(broker, rmq):
+    listing_path = "/api/bindings/shop/e/events/q/orders.q"
+    fake = broker("4.0.5", bindings={listing_path: [
+        {"routing_key": "x", "arguments": {"x-match": "all"}, "properties_key": "x~Zm9v"},
+    ]})
+    args = {"bindings": [{"vhost": "shop", "source": "events", "destination": "orders.q", "routing_key": "x",
+                          "arguments": {"x-match": "all"}, "state": "absent"}]}
+    result = run_module(args)
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "GET " + listing_path,
+        "DELETE " + listing_path + "/x~Zm9v",
+    ]
+    assert result["requests"] == ["DELETE " + listing_path + "/{props}"]
+
+
+def test_purge_never_removes_the_api_user(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module({"api_user": "admin", "purge": {"users": True}, "protected_users": ["legacy"]})
+    assert fake.sent[-1] == ("POST", "/api/users/bulk-delete", {"users": ["app"]})
+    assert result["changed"] is True
+
+
+def test_purge_defaults_to_false_for_every_kind(broker, rmq):
+    fake = broker("4.0.5")
+    with patch_module_args({"api_password": API_PASSWORD, "purge": {"queues": True}}):
+        with pytest.raises(AnsibleExitJson):
+            rabbitmq_definitions.main()
+    # Only queues: the federation plugin's queue is protected.
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "DELETE /api/queues/shop/old",
+        "DELETE /api/queues/shop/orders",
+        "DELETE /api/queues/shop/orders.q",
+    ]
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+def test_invalid_definitions_fail_before_any_change(broker, rmq):
+    fake = broker("4.0.5")
+    args = {
+        "policies": [{"name": "ha", "pattern": ".", "definition": {"ha-mode": "all"}}],
+        "permissions": [{"user": "app", "vhost": "nowhere", "read": "(("}],
+        "users": [{"name": "new", "password": "Secret-1"}],
+    }
+    result = run_module(args, expect=AnsibleFailJson)
+    assert fake.lines() == ["GET /api/definitions"]
+    assert result["msg"].startswith("invalid definitions, nothing was changed: ")
+    assert result["errors"] == [
+        "permissions[user=app, vhost=nowhere].read: invalid regular expression '((': missing ), unterminated"
+        " subpattern at position 1",
+        "policies[vhost=/, name=ha].definition: 'ha-mode' is not available on RabbitMQ 4.0.5: classic queue"
+        " mirroring was removed in 4.0 (use quorum queues)",
+        "permissions[user=app, vhost=nowhere].vhost: virtual host 'nowhere' is neither declared nor existing",
+    ]
+    assert result["changes"] == []
+
+
+def test_ha_policy_is_fine_on_310(broker, rmq):
+    fake = broker("3.10.8")
+    run_module({"policies": [{"name": "ha", "pattern": ".", "definition": {"ha-mode": "all"}}]})
+    assert fake.lines()[-1] == "POST /api/definitions"
+
+
+def test_unreachable_api_fails_with_the_reason(broker, rmq):
+    broker("4.0.5", failures={("GET", "/api/definitions"): (None, "[Errno 111] Connection refused")})
+    result = run_module({}, expect=AnsibleFailJson)
+    assert result["msg"] == (
+        "reading the broker state failed: GET /api/definitions: cannot reach the management API:"
+        " [Errno 111] Connection refused"
+    )
+
+
+def test_authentication_failure(broker, rmq):
+    broker("4.0.5", failures={("GET", "/api/definitions"): (401, '{"error":"not_authorized",'
+                                                                 '"reason":"Login failed"}')})
+    result = run_module({}, expect=AnsibleFailJson)
+    assert result["msg"].endswith("HTTP 401: Login failed")
+
+
+def test_import_failure_is_reported_with_what_was_planned(broker, rmq):
+    fake = broker("4.0.5", failures={("POST", "/api/definitions"): (400, '{"error":"bad_request",'
+                                                                      '"reason":"Validation failed"}')})
+    result = run_module(changed_args(rmq), expect=AnsibleFailJson)
+    assert result["msg"] == "applying the definitions failed: POST /api/definitions: HTTP 400: Validation failed"
+    # Nothing after the failed import.
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
+    assert result["changes"]
+
+
+def test_queue_that_cannot_change_names_the_queue(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module({"queues": [{"name": "orders", "vhost": "shop", "type": "quorum"}]}, expect=AnsibleFailJson)
+    assert result["errors"][0].startswith("queues[vhost=shop, name=orders]: cannot change type")
+    assert fake.lines() == ["GET /api/definitions"]
+
+
+def test_recreate_of_a_queue_with_messages_fails_cleanly(broker, rmq):
+    path = "/api/queues/shop/orders?if-empty=true"
+    fake = broker("4.0.5", failures={("DELETE", path): (400, '{"error":"bad_request",'
+                                                          '"reason":"queue \'orders\' in vhost \'shop\' not empty"}')})
+    result = run_module({"queues": [{"name": "orders", "vhost": "shop", "type": "quorum"}], "recreate_queues": True},
+                        expect=AnsibleFailJson)
+    assert result["msg"].endswith("HTTP 400: queue 'orders' in vhost 'shop' not empty")
+    assert fake.lines() == ["GET /api/definitions", "DELETE " + path]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"queues": [{"name": "q", "type": "lazy"}]}, "value of type must be one of"),
+        ({"users": [{"password": "x"}]}, "missing required arguments: name"),
+        ({"purge": {"everything": True}}, "Unsupported parameters"),
+        ({"vhost_limits": [{"vhost": "/", "max_queues": "many"}]}, "max_queues"),
+    ],
+)
+def test_invalid_arguments_fail_before_any_request(broker, rmq, args, message):
+    fake = broker("4.0.5")
+    result = run_module(args, expect=AnsibleFailJson)
+    assert message in result["msg"]
+    assert fake.sent == []
+
+
+def test_api_password_is_required(broker, rmq):
+    broker("4.0.5")
+    with patch_module_args({}):
+        with pytest.raises(AnsibleFailJson) as excinfo:
+            rabbitmq_definitions.main()
+    assert "api_password" in excinfo.value.args[0]["msg"]
+
+
+# --- secrets ---------------------------------------------------------------------------------------
+
+
+def test_secrets_are_no_log_and_never_in_the_result(broker, rmq):
+    broker("4.0.5")
+    args = changed_args(rmq)
+    args["users"].append({"name": "hashed", "password_hash": "HASH-Secret-value"})
+    args["shovels"][0]["dest_uri"] = ["amqp://shovel:Shovel-Secret@dc2.example/shop"]
+    result = run_module(dict(args, _ansible_diff=True, _ansible_check_mode=True))
+    no_log = result.pop("_no_log_values")
+    for secret in (API_PASSWORD, "Rotated-Secret", "New-Secret", "HASH-Secret-value",
+                   "amqp://fed:Changed-Secret@dc1.example/shop", "amqp://shovel:Shovel-Secret@dc2.example/shop"):
+        assert secret in no_log
+    shown = json.dumps(result)
+    for secret in (API_PASSWORD, "Rotated-Secret", "New-Secret", "HASH-Secret-value", "Changed-Secret",
+                   "Shovel-Secret", "upstream-Secret", rmq.APP_HASH, rmq.ADMIN_HASH):
+        assert secret not in shown
+    assert "amqp://shovel:********@dc2.example/shop" in shown
+
+
+def test_argument_spec_lists_every_kind_and_the_api_options():
+    spec = rabbitmq_definitions.ARGUMENT_SPEC
+    for kind in KINDS:
+        assert spec[kind]["type"] == "list" and spec[kind]["elements"] == "dict"
+        assert "state" in spec[kind]["options"]
+    assert set(spec["purge"]["options"]) == set(KINDS)
+    for option in ("api_url", "api_user", "api_password", "api_timeout", "validate_certs", "ca_path"):
+        assert option in spec
+    assert spec["users"]["options"]["password"]["no_log"] is True
+    assert spec["users"]["options"]["password_hash"]["no_log"] is True
+    assert spec["federation_upstreams"]["options"]["uri"]["no_log"] is True
+    assert spec["shovels"]["options"]["src_uri"]["no_log"] is True
+    assert spec["shovels"]["options"]["dest_uri"]["no_log"] is True
