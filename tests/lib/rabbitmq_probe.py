@@ -91,3 +91,141 @@ def wait_for(predicate, timeout=120, interval=1.0):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met within %ss" % timeout)
         time.sleep(interval)
+
+
+# --- Cluster-level helpers ---------------------------------------------------
+
+import os
+import subprocess
+import threading
+
+
+def docker_address(container):
+    """Address of a container on its (first) Docker network, read from the engine."""
+    out = subprocess.check_output(
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", container],
+        text=True,
+    )
+    return out.split()[0]
+
+
+def run_playbook(playbook, *extra, check=True):
+    """Run a playbook against the molecule inventory, as molecule would.
+
+    Returns the CompletedProcess (stdout holds the recap).
+    """
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", NO_COLOR="1")
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook] + list(extra)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    # Task errors go to stderr: callers search both.
+    result.output = result.stdout + "\n" + result.stderr
+    if check:
+        assert result.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(cmd), result.stdout[-6000:], result.stderr[-3000:])
+    return result
+
+
+def recap_changed(output):
+    """Sum of changed= over the play recap lines."""
+    total = 0
+    for line in output.splitlines():
+        match = re.search(r"\bchanged=(\d+)", line)
+        if match and ":" in line and "ok=" in line:
+            total += int(match.group(1))
+    return total
+
+
+class ConfirmedPublisher(threading.Thread):
+    """Publishes persistent numbered messages with publisher confirms.
+
+    Moves to the next node when its connection fails and retries the message
+    that was not confirmed (which may duplicate it, never lose it). Runs until
+    stopped and at least ``minimum`` messages are confirmed, or ``deadline``.
+    """
+
+    def __init__(self, addresses, user, password, queue, minimum, deadline=600):
+        super().__init__(daemon=True)
+        self.addresses, self.user, self.password = list(addresses), user, password
+        self.queue, self.minimum, self.deadline = queue, minimum, time.monotonic() + deadline
+        self.confirmed = set()
+        self.reconnects = 0
+        self.stop_event = threading.Event()
+        self.error = None
+
+    def _connect(self, index):
+        address = self.addresses[index % len(self.addresses)]
+        connection = amqp_connection(address, self.user, self.password, attempts=1)
+        channel = connection.channel()
+        channel.confirm_delivery()
+        return connection, channel
+
+    def run(self):
+        index, number, connection, channel = 0, 0, None, None
+        while time.monotonic() < self.deadline:
+            if self.stop_event.is_set() and len(self.confirmed) >= self.minimum:
+                break
+            try:
+                if connection is None or connection.is_closed:
+                    connection, channel = self._connect(index)
+                channel.basic_publish(
+                    exchange="",
+                    routing_key=self.queue,
+                    body=str(number).encode(),
+                    properties=pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent),
+                    mandatory=True,
+                )
+                self.confirmed.add(number)
+                number += 1
+            except Exception:  # noqa: BLE001 - any failure: next node, same message
+                self.reconnects += 1
+                index += 1
+                connection = None
+                time.sleep(0.5)
+        else:
+            self.error = "deadline reached with %d confirmed" % len(self.confirmed)
+        try:
+            if connection is not None and connection.is_open:
+                connection.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class CountingConsumer(threading.Thread):
+    """Consumes and acks numbered messages, counting duplicates; reconnects."""
+
+    def __init__(self, addresses, user, password, queue, deadline=900):
+        super().__init__(daemon=True)
+        self.addresses, self.user, self.password = list(addresses), user, password
+        self.queue, self.deadline = queue, time.monotonic() + deadline
+        self.seen = set()
+        self.duplicates = 0
+        self.stop_event = threading.Event()
+
+    def _on_message(self, channel, method, _properties, body):
+        number = int(body)
+        if number in self.seen:
+            self.duplicates += 1
+        self.seen.add(number)
+        channel.basic_ack(method.delivery_tag)
+
+    def run(self):
+        index = 0
+        while not self.stop_event.is_set() and time.monotonic() < self.deadline:
+            try:
+                connection = amqp_connection(self.addresses[index % len(self.addresses)], self.user, self.password, attempts=1)
+                channel = connection.channel()
+                channel.basic_qos(prefetch_count=200)
+                channel.basic_consume(self.queue, self._on_message)
+                while not self.stop_event.is_set() and time.monotonic() < self.deadline:
+                    connection.process_data_events(time_limit=0.5)
+                connection.close()
+            except Exception:  # noqa: BLE001 - reconnect to the next node
+                index += 1
+                time.sleep(0.5)
+
+
+def declare_quorum_queue(address, user, password, queue):
+    connection = amqp_connection(address, user, password)
+    try:
+        connection.channel().queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quorum"})
+    finally:
+        connection.close()

@@ -1,0 +1,294 @@
+"""A 3-node cluster, as its running brokers report it, under failures.
+
+Shared by the `cluster` (RabbitMQ 4.0, quorum queues) and `cluster_classic`
+(RabbitMQ 3.10, mirrored and quorum queues) scenarios. Cluster-wide tests run
+once (on the first node); they run in file order and leave the cluster with
+all nodes running.
+"""
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pika
+import pytest
+import rabbitmq_probe as probe
+
+SCENARIO_DIR = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+PROJECT_DIR = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.abspath(os.path.join(SCENARIO_DIR, "..", "..")))
+CONVERGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "converge.yml")
+ROLLING_RESTART = os.path.join(PROJECT_DIR, "playbooks", "rolling_restart.yml")
+
+
+@pytest.fixture(scope="module")
+def hostvars(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def members(hostvars):
+    return sorted(hostvars["groups"]["rabbitmq"])
+
+
+@pytest.fixture(scope="module")
+def admin(hostvars):
+    return hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"]
+
+
+@pytest.fixture(scope="module")
+def addresses(members):
+    return {name: probe.docker_address(name) for name in members}
+
+
+@pytest.fixture()
+def once(host, members):
+    """Cluster-wide tests run on the first member only."""
+    if host.backend.get_hostname() != members[0]:
+        pytest.skip("cluster-wide test: runs once, on %s" % members[0])
+
+
+def cluster_status(container):
+    out = subprocess.check_output(["docker", "exec", container, "rabbitmqctl", "-q", "cluster_status", "--formatter", "json"], text=True)
+    return json.loads(out)
+
+
+def major_version(container):
+    status = cluster_status(container)
+    return int(next(iter(status["versions"].values()))["rabbitmq_version"].split(".")[0])
+
+
+def wait_all_running(members, timeout=240):
+    expected = sorted("rabbit@%s" % m for m in members)
+
+    def all_running():
+        try:
+            return all(sorted(cluster_status(m)["running_nodes"]) == expected for m in members)
+        except subprocess.CalledProcessError:
+            return False
+
+    probe.wait_for(all_running, timeout=timeout, interval=2)
+
+
+def docker_exec(container, *cmd):
+    subprocess.run(["docker", "exec", container] + list(cmd), check=True, capture_output=True, text=True)
+
+
+# --- every node ---------------------------------------------------------------
+
+
+def test_every_node_lists_all_members_running(host, members):
+    status = json.loads(host.check_output("rabbitmqctl -q cluster_status --formatter json"))
+    assert sorted(status["running_nodes"]) == sorted("rabbit@%s" % m for m in members)
+    assert sorted(status["disk_nodes"]) == sorted("rabbit@%s" % m for m in members)
+    assert not status["partitions"]
+    assert not status["alarms"]
+
+
+def test_same_cookie_on_every_node(host, members):
+    digests = {
+        m: subprocess.check_output(["docker", "exec", m, "sha256sum", "/var/lib/rabbitmq/.erlang.cookie"], text=True).split()[0]
+        for m in members
+    }
+    assert len(set(digests.values())) == 1
+    cookie = host.file("/var/lib/rabbitmq/.erlang.cookie")
+    assert cookie.user == "rabbitmq" and cookie.mode == 0o400
+
+
+def test_stable_feature_flags_enabled(host):
+    status = json.loads(host.check_output("rabbitmqctl -q cluster_status --formatter json"))
+    disabled = [f["name"] for f in status["feature_flags"] if f.get("stability") == "stable" and f["state"] != "enabled"]
+    assert disabled == []
+
+
+# --- the cluster as a whole (once) ---------------------------------------------
+
+
+def test_quorum_queue_has_a_member_on_every_node(once, members, addresses, admin):
+    queue = "qq-members-%s" % uuid.uuid4().hex[:6]
+    probe.declare_quorum_queue(addresses[members[0]], *admin, queue)
+    out = subprocess.check_output(
+        ["docker", "exec", members[0], "rabbitmq-queues", "-q", "quorum_status", queue, "--formatter", "json"], text=True
+    )
+    assert sorted(m["Node Name"] for m in json.loads(out)) == sorted("rabbit@%s" % m for m in members)
+
+
+def test_mirrored_queue_is_synchronised_on_3x(once, members, addresses, admin):
+    if major_version(members[0]) >= 4:
+        pytest.skip("classic queue mirroring does not exist in RabbitMQ 4.x")
+    docker_exec(members[0], "rabbitmqctl", "-q", "set_policy", "--apply-to", "queues", "ha-test", "^mirrored\\.", '{"ha-mode":"all","ha-sync-mode":"automatic"}')
+    queue = "mirrored.%s" % uuid.uuid4().hex[:6]
+    connection = probe.amqp_connection(addresses[members[0]], *admin)
+    connection.channel().queue_declare(queue=queue, durable=True)
+    connection.close()
+
+    def synchronised():
+        out = subprocess.check_output(
+            ["docker", "exec", members[0], "rabbitmqctl", "-q", "list_queues", "name", "synchronised_slave_pids", "--formatter", "json"],
+            text=True,
+        )
+        row = next((q for q in json.loads(out) if q["name"] == queue), None)
+        return row is not None and len(row["synchronised_slave_pids"]) == len(members) - 1
+
+    probe.wait_for(synchronised, timeout=60)
+    docker_exec(members[0], "rabbitmqctl", "-q", "clear_policy", "ha-test")
+
+
+def test_published_on_first_node_consumed_on_last(once, members, addresses, admin):
+    queue = "cross-node-%s" % uuid.uuid4().hex[:6]
+    body = uuid.uuid4().hex.encode()
+    probe.declare_quorum_queue(addresses[members[0]], *admin, queue)
+    connection = probe.amqp_connection(addresses[members[0]], *admin)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent), mandatory=True)
+    connection.close()
+
+    connection = probe.amqp_connection(addresses[members[-1]], *admin)
+    try:
+        method, _props, received = connection.channel().basic_get(queue, auto_ack=True)
+        assert method is not None and received == body
+    finally:
+        connection.close()
+
+
+def test_node_loss_then_converge_heals(once, members, addresses, admin):
+    lost = members[-1]
+    queue = "node-loss-%s" % uuid.uuid4().hex[:6]
+    probe.declare_quorum_queue(addresses[members[0]], *admin, queue)
+    docker_exec(lost, "systemctl", "stop", "rabbitmq-server")
+    try:
+        # A majority is left: publishing with confirms through a survivor works.
+        connection = probe.amqp_connection(addresses[members[0]], *admin)
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for i in range(50):
+            channel.basic_publish("", queue, str(i).encode(), pika.BasicProperties(delivery_mode=2), mandatory=True)
+        connection.close()
+    finally:
+        healed = probe.run_playbook(CONVERGE)
+    assert "healed: rabbit@%s" % lost in healed.output, healed.output[-4000:]
+    assert probe.recap_changed(healed.stdout) > 0
+    wait_all_running(members)
+    again = probe.run_playbook(CONVERGE)
+    assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
+
+
+def test_quorum_guard_refuses_a_second_node_down(once, members):
+    down = members[-1]
+    docker_exec(down, "systemctl", "stop", "rabbitmq-server")
+    try:
+        before = cluster_status(members[0])["running_nodes"]
+        result = probe.run_playbook(ROLLING_RESTART, check=False)
+        assert result.returncode != 0
+        assert "quorum guard" in result.output, result.output[-4000:]
+        assert "rabbit@%s" % down in result.output
+        # Nothing was restarted: the running nodes are the same.
+        assert sorted(cluster_status(members[0])["running_nodes"]) == sorted(before)
+    finally:
+        docker_exec(down, "systemctl", "start", "rabbitmq-server")
+        wait_all_running(members)
+
+
+def test_alarm_guard_stops_the_rolling_restart(once, members, hostvars):
+    alarmed = members[1]
+    docker_exec(alarmed, "rabbitmqctl", "-q", "set_vm_memory_high_watermark", "absolute", "10MB")
+    try:
+        probe.wait_for(lambda: cluster_status(members[0])["alarms"], timeout=60)
+        result = probe.run_playbook(ROLLING_RESTART, check=False)
+        assert result.returncode != 0
+        assert "alarm guard" in result.output, result.output[-4000:]
+    finally:
+        relative = hostvars["rabbitmq_server_memory_high_watermark"]["relative"]
+        docker_exec(alarmed, "rabbitmqctl", "-q", "set_vm_memory_high_watermark", str(relative))
+        probe.wait_for(lambda: not cluster_status(members[0])["alarms"], timeout=60)
+
+
+def test_rolling_restart_under_load_loses_nothing(once, members, addresses, admin):
+    queue = "rolling-%s" % uuid.uuid4().hex[:6]
+    nodes = [addresses[m] for m in members]
+    probe.declare_quorum_queue(nodes[0], *admin, queue)
+    publisher = probe.ConfirmedPublisher(nodes, *admin, queue, minimum=10000)
+    consumer = probe.CountingConsumer(list(reversed(nodes)), *admin, queue)
+    consumer.start()
+    publisher.start()
+    try:
+        probe.run_playbook(ROLLING_RESTART)
+    finally:
+        publisher.stop_event.set()
+        publisher.join(timeout=600)
+    assert publisher.error is None, publisher.error
+    probe.wait_for(lambda: publisher.confirmed <= consumer.seen, timeout=300)
+    consumer.stop_event.set()
+    consumer.join(timeout=30)
+    lost = publisher.confirmed - consumer.seen
+    print(
+        "rolling restart under load: confirmed=%d delivered=%d lost=%d duplicates=%d publisher_reconnects=%d"
+        % (len(publisher.confirmed), len(consumer.seen), len(lost), consumer.duplicates, publisher.reconnects)
+    )
+    assert len(publisher.confirmed) >= 10000
+    assert not lost
+    wait_all_running(members)
+
+
+def test_partition_reheals_without_an_operator(once, members, addresses, admin):
+    cut = members[-1]
+    network = subprocess.check_output(
+        ["docker", "inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", cut], text=True
+    ).split()[0]
+    majority = [addresses[m] for m in members[:-1]]
+    queue = "partition-%s" % uuid.uuid4().hex[:6]
+    probe.declare_quorum_queue(majority[0], *admin, queue)
+    publisher = probe.ConfirmedPublisher(majority, *admin, queue, minimum=1000)
+    consumer = probe.CountingConsumer(list(reversed(majority)), *admin, queue)
+    consumer.start()
+    publisher.start()
+    subprocess.run(["docker", "network", "disconnect", network, cut], check=True)
+    try:
+        time.sleep(30)
+    finally:
+        subprocess.run(["docker", "network", "connect", "--alias", cut, network, cut], check=True)
+    publisher.stop_event.set()
+    publisher.join(timeout=300)
+    wait_all_running(members, timeout=300)
+    probe.wait_for(lambda: publisher.confirmed <= consumer.seen, timeout=300)
+    consumer.stop_event.set()
+    consumer.join(timeout=30)
+    lost = publisher.confirmed - consumer.seen
+    print("partition: confirmed=%d lost=%d duplicates=%d" % (len(publisher.confirmed), len(lost), consumer.duplicates))
+    assert publisher.error is None, publisher.error
+    assert not lost
+    for member in members:
+        assert not cluster_status(member)["partitions"]
+
+
+def test_durable_queue_survives_full_stop_and_start(once, members, addresses, admin):
+    queue = "persist-%s" % uuid.uuid4().hex[:6]
+    bodies = [("m%d" % i).encode() for i in range(100)]
+    connection = probe.amqp_connection(addresses[members[0]], *admin)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.queue_declare(queue=queue, durable=True)
+    for body in bodies:
+        channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
+    connection.close()
+
+    for member in reversed(members):
+        docker_exec(member, "systemctl", "stop", "rabbitmq-server")
+    for member in members:
+        docker_exec(member, "systemctl", "start", "--no-block", "rabbitmq-server")
+    wait_all_running(members, timeout=300)
+
+    connection = probe.amqp_connection(addresses[members[0]], *admin, attempts=60)
+    try:
+        channel = connection.channel()
+        received = []
+        while True:
+            method, _props, body = channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                break
+            received.append(body)
+        assert received == bodies
+    finally:
+        connection.close()
