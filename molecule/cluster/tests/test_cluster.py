@@ -292,3 +292,28 @@ def test_durable_queue_survives_full_stop_and_start(once, members, addresses, ad
         assert received == bodies
     finally:
         connection.close()
+
+
+HEALTH = os.path.join(PROJECT_DIR, "playbooks", "health.yml")
+
+
+def test_health_report_is_read_only_and_healthy(once, members):
+    for extra in ([], ["--check"]):
+        result = probe.run_playbook(HEALTH, *extra)
+        assert "verdict: HEALTHY" in result.output
+        for member in members:
+            assert "node rabbit@%s: running" % member in result.output
+        assert probe.recap_changed(result.stdout) == 0
+
+
+def test_health_report_fails_when_a_node_is_down(once, members):
+    down = members[-1]
+    docker_exec(down, "systemctl", "stop", "rabbitmq-server")
+    try:
+        result = probe.run_playbook(HEALTH, check=False)
+        assert result.returncode != 0
+        assert "UNHEALTHY" in result.output
+        assert "rabbit@%s is down" % down in result.output
+    finally:
+        docker_exec(down, "systemctl", "start", "rabbitmq-server")
+        wait_all_running(members)
