@@ -42,6 +42,13 @@ def addresses(members):
     return {name: probe.docker_address(name) for name in members}
 
 
+@pytest.fixture(autouse=True)
+def only_cluster_members(host, members):
+    """Spare platforms (not in the `rabbitmq` group) are not tested as members."""
+    if host.backend.get_hostname() not in members:
+        pytest.skip("%s is not a cluster member" % host.backend.get_hostname())
+
+
 @pytest.fixture()
 def once(host, members):
     """Cluster-wide tests run on the first member only."""
@@ -317,3 +324,35 @@ def test_health_report_fails_when_a_node_is_down(once, members):
     finally:
         docker_exec(down, "systemctl", "start", "rabbitmq-server")
         wait_all_running(members)
+
+
+def _uptimes(members):
+    return {
+        m: json.loads(subprocess.check_output(["docker", "exec", m, "rabbitmq-diagnostics", "-q", "status", "--formatter", "json"], text=True))["uptime"]
+        for m in members
+    }
+
+
+def test_grow_then_shrink_on_request(once, members, hostvars, tmp_path):
+    spare = hostvars["groups"].get("spare", [])
+    if not spare:
+        pytest.skip("this scenario has no spare host")
+    new = spare[0]
+    before = _uptimes(members)
+
+    grow = tmp_path / "grow.yml"
+    grow.write_text("rabbitmq:\n  hosts:\n    %s:\n" % new)
+    probe.run_playbook(CONVERGE, "-i", str(grow))
+    wait_all_running(members + [new])
+    after = _uptimes(members)
+    # The existing members were not restarted by the growth.
+    assert all(after[m] > before[m] for m in members), (before, after)
+
+    shrink = tmp_path / "shrink.yml"
+    shrink.write_text("rabbitmq:\n  hosts:\n    %s:\n      rabbitmq_cluster_remove: true\n" % new)
+    result = probe.run_playbook(CONVERGE, "-i", str(shrink))
+    assert "forget_cluster_node" in result.output or probe.recap_changed(result.stdout) > 0
+    wait_all_running(members)
+    assert "rabbit@%s" % new not in cluster_status(members[0])["disk_nodes"]
+    state = subprocess.run(["docker", "exec", new, "systemctl", "is-active", "rabbitmq-server"], capture_output=True, text=True)
+    assert state.stdout.strip() != "active"
