@@ -178,6 +178,9 @@ APPLY_TO = ("all", "exchanges", "queues")
 APPLY_TO_SINCE_3_12 = ("classic_queues", "quorum_queues", "streams")
 VHOST_DEFAULT_QUEUE_TYPE_SINCE = (3, 11)
 MIRRORING_REMOVED_IN = (4, 0)
+# rabbitmqctl export_definitions fails while a federation upstream set exists
+# (rabbitmq/rabbitmq-server#11612; fixed for 4.0 and late 3.13 releases).
+CLI_EXPORT_UPSTREAM_SET_FIXED_IN = (4, 0)
 
 # scheme://user:password@ - greedy up to the last "@" of the authority, so a
 # password with a stray "@" is masked whole.
@@ -782,6 +785,7 @@ class Plan(object):
         self.changes = []
         self.before = {}
         self.after = {}
+        self.warnings = []
 
     def add_import(self, section, entry):
         self.document.setdefault(section, []).append(entry)
@@ -803,7 +807,13 @@ class Plan(object):
 
     def requests(self):
         """Every write request, in the order apply() sends them."""
-        result = [(m, p, b) for m, p, b in self.pre_requests]
+        result = []
+        for method, path, body in self.pre_requests:
+            if method == "DELETE_IF_EMPTY":
+                result.append(("GET", api_path("queues", *path), None))
+                result.append(("DELETE", api_path("queues", *path), None))
+            else:
+                result.append((method, path, body))
         if self.document:
             result.append(("POST", api_path("definitions"), self.document))
         for _order, method, path, body in sorted(self.post_requests, key=lambda r: r[0]):
@@ -1017,7 +1027,19 @@ class _Planner(object):
             raise DefinitionsError(self.errors)
         for name in sorted(self.user_entries):
             self.plan.add_import("users", self.user_entries[name])
+        self._warn_cli_export()
         return self.plan
+
+    def _warn_cli_export(self):
+        if self.version is None or self.version >= CLI_EXPORT_UPSTREAM_SET_FIXED_IN:
+            return
+        if self._final("federation_upstream_sets"):
+            self.plan.warnings.append(
+                "RabbitMQ %s: while a federation upstream set exists, 'rabbitmqctl export_definitions' fails"
+                " (rabbitmq/rabbitmq-server#11612, fixed in 4.0), and so does every tool that reads it, such as"
+                " mqops.rabbitmq.rabbitmq_cli_users; the HTTP API is not affected. Prefer the"
+                " federation-upstream policy key on this version." % format_version(self.version)
+            )
 
     def _pairs(self, kind):
         """(key, declared or None, current or None) for every object this run touches."""
@@ -1329,9 +1351,16 @@ class _Planner(object):
                 self.plan.record("queues", key, "create", after=want)
                 continue
             # Differs and recreate_queues is set (validate_immutable()).
-            # Deleted only if empty (the broker checks atomically), then
-            # imported again with its bindings.
-            self.plan.pre_requests.append(("DELETE", api_path("queues", key[0], key[1], **{"if-empty": "true"}), None))
+            # Deleted only if empty, then imported again with its bindings.
+            # The broker checks a classic queue atomically (if-empty); it
+            # refuses if-empty for quorum queues and streams, whose message
+            # count apply() reads just before deleting.
+            if have["type"] == "classic":
+                self.plan.pre_requests.append(
+                    ("DELETE", api_path("queues", key[0], key[1], **{"if-empty": "true"}), None)
+                )
+            else:
+                self.plan.pre_requests.append(("DELETE_IF_EMPTY", key, None))
             self.plan.add_import("queues", entry)
             self.recreated_queues.add(key)
             self.plan.record("queues", key, "recreate", before=copy.deepcopy(have), after=want)
@@ -1419,7 +1448,10 @@ def read_state(api, desired):
 def apply(api, the_plan):
     """Send the plan's requests: pre-import deletions, the import, deletions."""
     for method, path, body in the_plan.pre_requests:
-        api.request(method, path, body)
+        if method == "DELETE_IF_EMPTY":
+            _delete_if_empty(api, path)
+        else:
+            api.request(method, path, body)
     if the_plan.document:
         api.post(api_path("definitions"), the_plan.document)
     for _order, method, path, body in sorted(the_plan.post_requests, key=lambda r: r[0]):
@@ -1431,6 +1463,19 @@ def apply(api, the_plan):
         except ApiError as exc:
             if exc.status != 404:  # already gone
                 raise
+
+
+def _delete_if_empty(api, key):
+    """Delete a quorum queue or stream after checking it holds no message."""
+    path = api_path("queues", *key)
+    details = api.get(path) or {}
+    count = sum(int(details.get(field) or 0) for field in ("messages", "messages_ready", "messages_unacknowledged"))
+    if count:
+        raise ApiError(
+            "DELETE", path, 400,
+            "queue %r in vhost %r is not empty (%s messages): not re-created" % (key[1], key[0], details.get("messages")),
+        )
+    api.delete(path)
 
 
 def _delete_binding(api, key):

@@ -613,9 +613,13 @@ options:
     description:
       - When a declared queue differs from the existing one in what RabbitMQ
         cannot change in place (type, durability, arguments), delete it if it
-        is empty and declare it again, with its bindings. The broker checks
-        emptiness atomically (C(if-empty)); a queue with messages makes the
-        run fail.
+        is empty and declare it again, with its bindings. A queue with
+        messages makes the run fail.
+      - The broker checks a classic queue's emptiness atomically
+        (C(if-empty)). It refuses C(if-empty) for quorum queues and streams,
+        so for those the module reads the queue's message count (management
+        statistics, refreshed every few seconds) just before deleting it;
+        stop publishers first.
     type: bool
     default: false
   extra_policy_keys:
@@ -989,6 +993,8 @@ def main():
         summary=the_plan.summary(),
         requests=["%s %s" % (method, path) for method, path, _body in the_plan.requests()],
     )
+    for warning in the_plan.warnings:
+        module.warn(warning)
     if module._diff:
         result["diff"] = dict(before=the_plan.before, after=the_plan.after)
     if the_plan.changed and not module.check_mode:

@@ -642,6 +642,43 @@ def test_queue_recreate_when_allowed(rmq, version):
     assert changed_objects(result) == [("queues", "queues[vhost=shop, name=orders]", "recreate")]
 
 
+def test_quorum_queue_recreate_checks_the_count_itself(rmq, version):
+    # The broker refuses if-empty for quorum queues and streams.
+    desired = {"queues": [{"name": "orders.q", "vhost": "shop", "type": "classic"}]}
+    result = run(rmq, version, desired, recreate_queues=True)
+    assert request_lines(result) == [
+        "GET /api/queues/shop/orders.q",
+        "DELETE /api/queues/shop/orders.q",
+        "POST /api/definitions",
+    ]
+    assert result.document["queues"][0]["arguments"] == {"x-queue-type": "classic"}
+    assert result.document["bindings"][0]["destination"] == "orders.q"
+
+
+@pytest.mark.parametrize("details, deleted", [
+    ({"messages": 0, "messages_ready": 0, "messages_unacknowledged": 0}, True),
+    ({"messages": 0}, True),
+    ({}, True),
+    ({"messages": 3, "messages_ready": 3, "messages_unacknowledged": 0}, False),
+    ({"messages": 0, "messages_ready": 0, "messages_unacknowledged": 1}, False),
+])
+def test_apply_deletes_a_quorum_queue_only_when_empty(rmq, version, details, deleted):
+    desired = {"queues": [{"name": "orders.q", "vhost": "shop", "type": "classic"}]}
+    the_plan = run(rmq, version, desired, recreate_queues=True)
+    api = FakeApi(answers={("GET", "/api/queues/shop/orders.q"): details})
+    if deleted:
+        defs.apply(api, the_plan)
+        assert [(m, p) for m, p, _b in api.sent] == [
+            ("GET", "/api/queues/shop/orders.q"),
+            ("DELETE", "/api/queues/shop/orders.q"),
+            ("POST", "/api/definitions"),
+        ]
+    else:
+        with pytest.raises(ApiError, match=r"queue 'orders.q' in vhost 'shop' is not empty .*: not re-created"):
+            defs.apply(api, the_plan)
+        assert [m for m, _p, _b in api.sent] == ["GET"]
+
+
 def test_queue_delete(rmq, version):
     result = run(rmq, version, {"queues": [{"name": "old", "vhost": "shop", "state": "absent"}]})
     assert request_lines(result) == ["DELETE /api/queues/shop/old"]
@@ -700,6 +737,19 @@ def test_summary_counts_per_kind_and_action(rmq, version):
     desired = {"users": [{"name": "a", "password": "x"}, {"name": "b", "password": "x"},
                          {"name": "legacy", "state": "absent"}]}
     assert run(rmq, version, desired).summary() == {"users": {"create": 2, "delete": 1}}
+
+
+def test_upstream_sets_warn_about_the_cli_export_before_4(rmq, version):
+    result = run(rmq, version)
+    if version.startswith("3."):
+        assert len(result.warnings) == 1
+        assert "rabbitmq-server#11612" in result.warnings[0]
+        assert result.warnings[0].startswith("RabbitMQ %s: while a federation upstream set exists" % version)
+    else:
+        assert result.warnings == []
+    # No set left: no warning.
+    desired = {"federation_upstream_sets": [{"name": "all-dcs", "vhost": "shop", "state": "absent"}]}
+    assert run(rmq, version, desired).warnings == []
 
 
 # --- purge --------------------------------------------------------------------------------------

@@ -133,10 +133,14 @@ def test_noop_is_one_get(broker, rmq):
     assert "diff" not in result
 
 
-def test_noop_on_310_reads_the_vhost_metadata_too(broker, rmq):
+def test_noop_on_310_reads_the_vhost_metadata_too(broker, rmq, monkeypatch):
     fake = broker("3.10.8")
+    warnings = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text: warnings.append(text))
     result = run_module(module_args(rmq))
     assert result["changed"] is False
+    # The export has a federation upstream set (rabbitmq-server#11612).
+    assert len(warnings) == 1 and "rabbitmq-server#11612" in warnings[0]
     assert fake.lines() == ["GET /api/definitions", "GET /api/vhosts?columns=name,description,tags,metadata"]
     assert result["rabbitmq_version"] == "3.10.8"
 
