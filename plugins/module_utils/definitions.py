@@ -756,17 +756,35 @@ def _check_shovel(decl, value, errors):
             )
 
 
+# The fields that identify an object of each kind (duplicates share them).
+IDENTITY = {
+    "vhosts": "name",
+    "users": "name",
+    "permissions": "user and vhost",
+    "topic_permissions": "user, vhost and exchange",
+    "vhost_limits": "vhost",
+    "user_limits": "user",
+    "global_parameters": "name",
+    "bindings": "vhost, source, destination_type, destination, routing_key and arguments",
+}
+
+
 def normalise(desired, errors):
     """``{kind: [entries]}`` -> ``{kind: {key: _Declared}}``; duplicates are errors."""
     result = {}
     for kind in KINDS:
         declared = {}
-        for entry in desired.get(kind) or []:
+        positions = {}
+        for index, entry in enumerate(desired.get(kind) or []):
             decl = _normalise(kind, entry, errors)
             if decl.key in declared:
-                errors.append("%s: declared more than once" % decl.label)
+                errors.append(
+                    "%s: declared more than once (%s[%d] and %s[%d] have the same %s)"
+                    % (decl.label, kind, positions[decl.key], kind, index, IDENTITY.get(kind, "vhost and name"))
+                )
                 continue
             declared[decl.key] = decl
+            positions[decl.key] = index
         result[kind] = declared
     return result
 

@@ -926,13 +926,16 @@ VALIDATION_CASES = [
      None, "users[new].hashing_algorithm: 'rabbit_password_hashing_sha384' is not one of"),
     # duplicates
     ({"users": [{"name": "dup", "password": "a"}, {"name": "dup", "password": "b"}]},
-     None, "users[dup]: declared more than once"),
+     None, "users[dup]: declared more than once (users[0] and users[1] have the same name)"),
     ({"policies": [{"name": "p", "pattern": ".", "definition": {"max-length": 1}},
                    {"name": "p", "vhost": "/", "pattern": "x", "definition": {"max-length": 2}}]},
-     None, "policies[vhost=/, name=p]: declared more than once"),
+     None, "policies[vhost=/, name=p]: declared more than once (policies[0] and policies[1] have the same vhost and"
+           " name)"),
     ({"permissions": [{"user": "app", "vhost": "shop"}, {"user": "app", "vhost": "shop", "state": "absent"}]},
-     None, "permissions[user=app, vhost=shop]: declared more than once"),
-    ({"vhosts": [{"name": "a"}, {"name": "a"}]}, None, "vhosts[a]: declared more than once"),
+     None, "permissions[user=app, vhost=shop]: declared more than once (permissions[0] and permissions[1] have"
+           " the same user and vhost)"),
+    ({"vhosts": [{"name": "a"}, {"name": "b"}, {"name": "a"}]}, None,
+     "vhosts[a]: declared more than once (vhosts[0] and vhosts[2] have the same name)"),
     ({"queues": [{"name": "q", "vhost": "shop"}, {"name": "q", "vhost": "shop", "type": "quorum"}]},
      None, "queues[vhost=shop, name=q]: declared more than once"),
     ({"bindings": [{"vhost": "shop", "source": "events", "destination": "orders", "routing_key": "k"},
