@@ -37,10 +37,12 @@ options:
     required: true
   api_timeout:
     description:
-      - Seconds to wait for each HTTP request (a large import can take a
-        while on a busy node).
+      - Seconds to wait for each HTTP request. Reads answer in milliseconds;
+        an import that creates many virtual hosts takes longer (each new
+        virtual host starts its own processes - about 5 minutes for 1000 on
+        a small node).
     type: int
-    default: 60
+    default: 300
   validate_certs:
     description:
       - Verify the server certificate when O(api_url) is C(https://).

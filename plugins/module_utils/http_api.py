@@ -31,7 +31,7 @@ API_ARGUMENT_SPEC = dict(
     api_url=dict(type="str", default="http://127.0.0.1:15672"),
     api_user=dict(type="str", default="admin"),
     api_password=dict(type="str", required=True, no_log=True),
-    api_timeout=dict(type="int", default=60),
+    api_timeout=dict(type="int", default=300),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
 )
@@ -79,7 +79,7 @@ def _reason(body):
 class ManagementApi(object):
     """Blocking JSON client with HTTP basic authentication."""
 
-    def __init__(self, url, user, password, timeout=60, validate_certs=True, ca_path=None):
+    def __init__(self, url, user, password, timeout=300, validate_certs=True, ca_path=None):
         self.base = url.rstrip("/")
         token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
         # No Accept header: some endpoints (DELETE /api/user-limits/...)

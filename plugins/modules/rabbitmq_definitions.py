@@ -1001,7 +1001,11 @@ def main():
         try:
             apply(api, the_plan)
         except ApiError as exc:
-            module.fail_json(msg="applying the definitions failed: %s" % exc, **result)
+            hint = ""
+            if exc.status is None:
+                hint = (" (the broker may still be applying what it received: re-run to see what remains,"
+                        " and raise api_timeout for large imports)")
+            module.fail_json(msg="applying the definitions failed: %s%s" % (exc, hint), **result)
     module.exit_json(**result)
 
 

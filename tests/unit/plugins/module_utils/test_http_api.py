@@ -182,4 +182,5 @@ def test_https_without_verification(monkeypatch):
 def test_shared_argument_spec():
     assert API_ARGUMENT_SPEC["api_password"] == dict(type="str", required=True, no_log=True)
     assert API_ARGUMENT_SPEC["api_url"]["default"] == "http://127.0.0.1:15672"
+    assert API_ARGUMENT_SPEC["api_timeout"]["default"] == 300
     assert API_ARGUMENT_SPEC["validate_certs"]["default"] is True

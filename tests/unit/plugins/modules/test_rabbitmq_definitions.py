@@ -317,6 +317,14 @@ def test_unreachable_api_fails_with_the_reason(broker, rmq):
     )
 
 
+def test_timeout_during_the_import_hints_at_a_rerun(broker, rmq):
+    broker("4.0.5", failures={("POST", "/api/definitions"): (None, "timed out")})
+    result = run_module(changed_args(rmq), expect=AnsibleFailJson)
+    assert result["msg"].startswith("applying the definitions failed: POST /api/definitions: cannot reach the"
+                                    " management API: timed out (the broker may still be applying")
+    assert "raise api_timeout" in result["msg"]
+
+
 def test_authentication_failure(broker, rmq):
     broker("4.0.5", failures={("GET", "/api/definitions"): (401, '{"error":"not_authorized",'
                                                                  '"reason":"Login failed"}')})
