@@ -7,12 +7,13 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox clean
+.PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox bench clean
 
 help:
 	@echo "make prepare   - Docker engine, .venv with pinned tools, local base images"
 	@echo "make test      - lint + unit tests + molecule (all scenarios) + galaxy install test"
-	@echo "make sandbox   - ansible-playbook site.yml (local sandbox broker)"
+	@echo "make sandbox   - ansible-playbook site.yml (local sandbox cluster)"
+	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq)"
 	@echo "make molecule SCENARIOS='default' - selected molecule scenarios"
 
 prepare:
@@ -44,6 +45,10 @@ test: lint unit molecule galaxy
 
 sandbox: prepare
 	ansible-playbook site.yml
+
+bench: prepare
+	python bench/cluster_bench.py
+	python bench/run.py
 
 clean:
 	rm -rf build mqops-rabbitmq-*.tar.gz .pytest_cache
