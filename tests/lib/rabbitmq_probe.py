@@ -6,7 +6,10 @@ API, AMQP), never only the files the roles wrote.
 
 import base64
 import json
+import os
 import re
+import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -94,10 +97,6 @@ def wait_for(predicate, timeout=120, interval=1.0):
 
 
 # --- Cluster-level helpers ---------------------------------------------------
-
-import os
-import subprocess
-import threading
 
 
 def docker_address(container):
