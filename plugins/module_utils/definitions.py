@@ -15,7 +15,9 @@ the declared objects and returns
   permissions.
 
 ``apply()`` sends them through a ``ManagementApi``. A run with nothing to
-change costs one GET, however many objects are declared.
+change costs one GET, however many objects are declared (plus GET
+/api/nodes when a quorum initial group size above 1 is declared, to check
+it against the number of cluster nodes).
 
 Everything the planner returns for display (diff, changes) is free of
 secrets: passwords and hashes never appear, and credentials inside
@@ -178,6 +180,14 @@ APPLY_TO = ("all", "exchanges", "queues")
 APPLY_TO_SINCE_3_12 = ("classic_queues", "quorum_queues", "streams")
 VHOST_DEFAULT_QUEUE_TYPE_SINCE = (3, 11)
 MIRRORING_REMOVED_IN = (4, 0)
+# User tags the broker and its management plugin give a meaning to. RabbitMQ
+# stores any tag without complaint, so a misspelt one ("admin") silently
+# grants nothing; other tags need extra_user_tags.
+USER_TAGS = frozenset(("administrator", "impersonator", "management", "monitoring", "policymaker"))
+# Where a quorum queue's initial number of members is declared: the queue
+# argument and the policy key. More than the cluster has nodes cannot be met.
+QUEUE_GROUP_SIZE_ARGUMENT = "x-quorum-initial-group-size"
+POLICY_GROUP_SIZE_KEY = "initial-cluster-size"
 # rabbitmqctl export_definitions fails while a federation upstream set exists
 # (rabbitmq/rabbitmq-server#11612; fixed for 4.0 and late 3.13 releases).
 CLI_EXPORT_UPSTREAM_SET_FIXED_IN = (4, 0)
@@ -291,6 +301,85 @@ def allowed_apply_to(version):
     if version is None or version >= (3, 12):
         values += list(APPLY_TO_SINCE_3_12)
     return values
+
+
+def user_tag_errors(where, tags, extra_tags=()):
+    """One message per tag of ``tags`` that is neither built in nor in ``extra_tags``.
+
+    ``where`` names the field, for example ``users[ops].tags``.
+    """
+    allowed = USER_TAGS | set(extra_tags or ())
+    shown = ", ".join(sorted(USER_TAGS)) + "".join(", %s" % t for t in sorted(set(extra_tags or ()) - USER_TAGS))
+    return [
+        "%s: unknown tag %r; allowed: %s (or list it in extra_user_tags)" % (where, tag, shown)
+        for tag in _tags(tags)
+        if tag not in allowed
+    ]
+
+
+def password_length_error(where, password, min_length):
+    """None when ``password`` is long enough, else a message without the password.
+
+    ``min_length`` 0 (or less, or None) disables the check.
+    """
+    if password is None or not min_length or min_length <= 0 or len(password) >= min_length:
+        return None
+    return "%s: shorter than min_password_length (%d characters); the value is not shown" % (where, min_length)
+
+
+def _is_group_size(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def group_size_error(where, value, cluster_nodes=None):
+    """None when ``value`` is a quorum group size the cluster can satisfy, else why not.
+
+    ``where`` names the field, for example
+    ``queues[vhost=/, name=q1].arguments.x-quorum-initial-group-size``.
+    ``cluster_nodes`` is the number of cluster nodes; None checks only that
+    ``value`` is a whole number, 1 or more (no broker needed).
+    """
+    if not _is_group_size(value):
+        return "%s: %r is not a group size; allowed: a whole number, 1 or more (at most the number of cluster" \
+               " nodes)" % (where, value)
+    if cluster_nodes is not None and value > cluster_nodes:
+        return "%s: %d is larger than the cluster (%d %s); allowed: %s" % (
+            where,
+            value,
+            cluster_nodes,
+            "node" if cluster_nodes == 1 else "nodes",
+            "1" if cluster_nodes == 1 else "1 to %d" % cluster_nodes,
+        )
+    return None
+
+
+def _group_sizes(kind, value):
+    """``(field, size)`` of the quorum group sizes a queue or (operator) policy value declares."""
+    if kind == "queues":
+        field, source = QUEUE_GROUP_SIZE_ARGUMENT, (value or {}).get("arguments")
+        prefix = "arguments"
+    else:
+        field, source = POLICY_GROUP_SIZE_KEY, (value or {}).get("definition")
+        prefix = "definition"
+    if isinstance(source, dict) and field in source:
+        return [("%s.%s" % (prefix, field), source[field])]
+    return []
+
+
+def needs_cluster_nodes(desired):
+    """True when a declared (present) queue or policy asks for a quorum group
+    size above 1: only then is the number of cluster nodes worth a request.
+
+    Sizes that are not whole numbers of 1 or more are refused without it.
+    """
+    for kind in ("queues", "policies", "operator_policies"):
+        for entry in desired.get(kind) or []:
+            if entry.get("state", "present") == "absent":
+                continue
+            for _field, size in _group_sizes(kind, entry):
+                if _is_group_size(size) and size > 1:
+                    return True
+    return False
 
 
 # --- object identities -----------------------------------------------------------
@@ -852,7 +941,7 @@ class Plan(object):
 
 class _Planner(object):
     def __init__(self, export, desired, vhost_details, purge, protected_users, recreate_queues,
-                 extra_policy_keys, hasher):
+                 extra_policy_keys, hasher, extra_user_tags=(), min_password_length=0, cluster_nodes=None):
         self.version = parse_version(export.get("rabbitmq_version") or export.get("rabbit_version"))
         self.current = current_state(export, vhost_details)
         self.purge = dict((k, bool(v)) for k, v in (purge or {}).items())
@@ -860,6 +949,9 @@ class _Planner(object):
         self.recreate_queues = recreate_queues
         self.extra_policy_keys = extra_policy_keys or ()
         self.hasher = hasher
+        self.extra_user_tags = extra_user_tags or ()
+        self.min_password_length = min_password_length or 0
+        self.cluster_nodes = cluster_nodes
         self.errors = []
         self.declared = normalise(desired, self.errors)
         self.plan = Plan(self.version)
@@ -1007,6 +1099,29 @@ class _Planner(object):
                             % (decl.label, name, "operator policy" if operator else "policy", shown)
                         )
 
+    def validate_users(self):
+        """Tags the broker knows (or extra_user_tags), plain passwords long enough."""
+        for key, decl in sorted(self.declared["users"].items()):
+            if not decl.present:
+                continue
+            if decl.value["tags"] is not None:
+                self.errors.extend(user_tag_errors(decl.label + ".tags", decl.value["tags"], self.extra_user_tags))
+            error = password_length_error(decl.label + ".password", decl.options["password"],
+                                          self.min_password_length)
+            if error:
+                self.errors.append(error)
+
+    def validate_group_sizes(self):
+        """Quorum initial group sizes: whole numbers, 1 to the number of cluster nodes."""
+        for kind in ("policies", "operator_policies", "queues"):
+            for key, decl in sorted(self.declared[kind].items()):
+                if not decl.present:
+                    continue
+                for field, size in _group_sizes(kind, decl.value):
+                    error = group_size_error("%s.%s" % (decl.label, field), size, self.cluster_nodes)
+                    if error:
+                        self.errors.append(error)
+
     def validate_immutable(self):
         """Exchanges and queues RabbitMQ cannot change in place."""
         for key, decl in sorted(self.declared["exchanges"].items()):
@@ -1031,6 +1146,8 @@ class _Planner(object):
 
     def run(self):
         self.validate_version_rules()
+        self.validate_users()
+        self.validate_group_sizes()
         self.validate_references()
         self.validate_immutable()
         if self.errors:
@@ -1440,14 +1557,20 @@ def _show(value):
 
 
 def plan(export, desired, vhost_details=None, purge=None, protected_users=(), recreate_queues=False,
-         extra_policy_keys=(), hasher=hash_password):
+         extra_policy_keys=(), hasher=hash_password, extra_user_tags=(), min_password_length=0,
+         cluster_nodes=None):
     """Compare ``export`` (GET /api/definitions) with ``desired`` ({kind: [entries]}).
+
+    ``extra_user_tags``: user tags accepted besides the built-in ones.
+    ``min_password_length``: shortest plain password accepted (0: any).
+    ``cluster_nodes``: number of cluster nodes (read_cluster_nodes()), to
+    check quorum initial group sizes against; None checks only their form.
 
     Returns a Plan; raises DefinitionsError (every problem found, each naming
     the object and the field) before anything would be changed.
     """
     planner = _Planner(export, desired, vhost_details, purge, protected_users, recreate_queues,
-                       extra_policy_keys, hasher)
+                       extra_policy_keys, hasher, extra_user_tags, min_password_length, cluster_nodes)
     return planner.run()
 
 
@@ -1461,6 +1584,18 @@ def read_state(api, desired):
     if needs_vhost_details(export, desired):
         details = api.get(api_path("vhosts") + "?columns=name,description,tags,metadata")
     return export, details
+
+
+def read_cluster_nodes(api, desired):
+    """Number of cluster nodes (GET /api/nodes?columns=name), or None when
+    nothing declared needs it (see needs_cluster_nodes())."""
+    if not needs_cluster_nodes(desired):
+        return None
+    path = api_path("nodes", columns="name")
+    nodes = api.get(path)
+    if not isinstance(nodes, list) or not nodes:
+        raise ApiError("GET", path, 200, "the answer is not a list of nodes")
+    return len(nodes)
 
 
 def apply(api, the_plan):

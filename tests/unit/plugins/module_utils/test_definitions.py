@@ -16,14 +16,19 @@ import pytest
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import definitions as defs
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import (
     KINDS,
+    USER_TAGS,
     DefinitionsError,
     allowed_apply_to,
     allowed_policy_keys,
     current_state,
+    group_size_error,
     mask_uri,
+    needs_cluster_nodes,
     needs_vhost_details,
     parse_version,
+    password_length_error,
     plan,
+    user_tag_errors,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
@@ -1069,6 +1074,226 @@ def test_unknown_stored_algorithm_is_an_error(rmq, version):
         plan(export, {"users": [{"name": "app", "password": "x"}]}, hasher=fake_hasher)
 
 
+# --- user tags -------------------------------------------------------------------------------------------
+
+ALLOWED_TAGS_TEXT = (
+    "allowed: administrator, impersonator, management, monitoring, policymaker (or list it in extra_user_tags)"
+)
+
+
+def test_builtin_user_tags():
+    assert USER_TAGS == {"administrator", "monitoring", "policymaker", "management", "impersonator"}
+    assert user_tag_errors("users[ops].tags", sorted(USER_TAGS)) == []
+    assert user_tag_errors("users[ops].tags", []) == []
+
+
+def test_unknown_user_tag_names_the_user_and_the_allowed_tags():
+    assert user_tag_errors("users[ops].tags", ["admin", "monitoring"]) == [
+        "users[ops].tags: unknown tag 'admin'; " + ALLOWED_TAGS_TEXT,
+    ]
+    # One message per unknown tag; a tag's case matters to RabbitMQ.
+    assert user_tag_errors("users[ops].tags", ["Administrator", "admin"]) == [
+        "users[ops].tags: unknown tag 'Administrator'; " + ALLOWED_TAGS_TEXT,
+        "users[ops].tags: unknown tag 'admin'; " + ALLOWED_TAGS_TEXT,
+    ]
+    assert user_tag_errors("users[ops].tags", "admin,management") == [
+        "users[ops].tags: unknown tag 'admin'; " + ALLOWED_TAGS_TEXT,
+    ]
+
+
+def test_extra_user_tags_are_accepted_and_listed():
+    assert user_tag_errors("users[ops].tags", ["ldap-ops", "management"], extra_tags=["ldap-ops"]) == []
+    assert user_tag_errors("users[ops].tags", ["admin"], extra_tags=["ldap-ops", "monitoring"]) == [
+        "users[ops].tags: unknown tag 'admin'; allowed: administrator, impersonator, management, monitoring,"
+        " policymaker, ldap-ops (or list it in extra_user_tags)",
+    ]
+
+
+def test_plan_refuses_unknown_user_tags(rmq, version):
+    desired = {"users": [{"name": "ops", "password": "ops-password", "tags": ["admin"]},
+                         {"name": "app", "tags": ["management", "monitorng"]}]}
+    assert errors_of(rmq, version, desired) == [
+        "users[app].tags: unknown tag 'monitorng'; " + ALLOWED_TAGS_TEXT,
+        "users[ops].tags: unknown tag 'admin'; " + ALLOWED_TAGS_TEXT,
+    ]
+
+
+def test_plan_accepts_extra_user_tags(rmq, version):
+    desired = {"users": [{"name": "ops", "password": "ops-password", "tags": ["administrator", "oauth-ops"]}]}
+    result = run(rmq, version, desired, extra_user_tags=["oauth-ops"])
+    assert result.document["users"][0]["tags"] == ["administrator", "oauth-ops"]
+
+
+def test_user_tags_of_absent_or_untagged_users_are_not_checked(rmq, version):
+    desired = {"users": [{"name": "legacy", "state": "absent", "tags": ["admin"]}, {"name": "app"}]}
+    assert changed_objects(run(rmq, version, desired)) == [("users", "users[legacy]", "delete")]
+
+
+def test_tags_already_on_the_broker_are_not_checked(rmq, version):
+    export = rmq.make_export(version)
+    export["users"][1]["tags"] = ["admin"]
+    assert plan(export, {}, hasher=fake_hasher).changes == []
+
+
+# --- minimum password length ------------------------------------------------------------------------------
+
+
+def test_password_length_error():
+    assert password_length_error("users[bob].password", "short-pw", 12) == (
+        "users[bob].password: shorter than min_password_length (12 characters); the value is not shown"
+    )
+    assert password_length_error("users[bob].password", "x" * 12, 12) is None
+    assert password_length_error("users[bob].password", "x", 0) is None
+    assert password_length_error("users[bob].password", "x", None) is None
+    assert password_length_error("users[bob].password", None, 12) is None
+    # Characters, not bytes.
+    assert password_length_error("users[bob].password", "\u00e9" * 6, 6) is None
+
+
+def test_plan_refuses_short_passwords_without_showing_them(rmq, version):
+    desired = rmq.make_desired()  # app-Pa55word has 12 characters, legacy-pw 9
+    desired["users"].append({"name": "bob", "password": "Tiny-Secret", "tags": ["management"]})
+    desired["users"].append({"name": "hashed", "password_hash": "HASH"})
+    desired["users"].append({"name": "gone", "password": "Gone-pw", "state": "absent"})
+    errors = errors_of(rmq, version, desired, min_password_length=12)
+    assert errors == [
+        "users[bob].password: shorter than min_password_length (12 characters); the value is not shown",
+        "users[legacy].password: shorter than min_password_length (12 characters); the value is not shown",
+    ]
+    text = " ".join(errors)
+    for secret in ("Tiny-Secret", rmq.LEGACY_PASSWORD, "Gone-pw"):
+        assert secret not in text
+    # Long enough with a smaller minimum; no check at all by default.
+    assert not run(rmq, version, rmq.make_desired(), min_password_length=9).changed
+    assert not run(rmq, version, rmq.make_desired()).changed
+
+
+def test_short_password_is_refused_even_with_update_password_on_create(rmq, version):
+    desired = {"users": [{"name": "legacy", "password": "short", "update_password": "on_create"}]}
+    assert errors_of(rmq, version, desired, min_password_length=8) == [
+        "users[legacy].password: shorter than min_password_length (8 characters); the value is not shown",
+    ]
+
+
+# --- quorum initial group size ------------------------------------------------------------------------------
+
+QUEUE_SIZE = "queues[vhost=/, name=q1].arguments.x-quorum-initial-group-size"
+
+
+@pytest.mark.parametrize(
+    "value, nodes, expected",
+    [
+        (3, 3, None),
+        (1, 3, None),
+        (1, 1, None),
+        (5, None, None),
+        (5, 3, QUEUE_SIZE + ": 5 is larger than the cluster (3 nodes); allowed: 1 to 3"),
+        (4, 3, QUEUE_SIZE + ": 4 is larger than the cluster (3 nodes); allowed: 1 to 3"),
+        (2, 1, QUEUE_SIZE + ": 2 is larger than the cluster (1 node); allowed: 1"),
+    ],
+)
+def test_group_size_against_the_cluster(value, nodes, expected):
+    assert group_size_error(QUEUE_SIZE, value, nodes) == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, "3", "three", 2.5, 3.0, True, None, [3]])
+@pytest.mark.parametrize("nodes", [None, 3])
+def test_group_size_must_be_a_whole_number_of_one_or_more(value, nodes):
+    assert group_size_error(QUEUE_SIZE, value, nodes) == (
+        "%s: %r is not a group size; allowed: a whole number, 1 or more (at most the number of cluster nodes)"
+        % (QUEUE_SIZE, value)
+    )
+
+
+@pytest.mark.parametrize(
+    "desired, expected",
+    [
+        ({}, False),
+        ({"queues": [{"name": "q", "arguments": {"x-max-length": 5}}]}, False),
+        ({"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 3}}]}, True),
+        ({"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 3}, "state": "absent"}]}, False),
+        # 1 always fits; invalid values are refused without the broker.
+        ({"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 1}}]}, False),
+        ({"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 0}}]}, False),
+        ({"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": "5"}}]}, False),
+        ({"queues": [{"name": "q", "arguments": None}]}, False),
+        ({"policies": [{"name": "p", "definition": {"initial-cluster-size": 5}}]}, True),
+        ({"policies": [{"name": "p", "definition": {"initial-cluster-size": 5}, "state": "absent"}]}, False),
+        ({"policies": [{"name": "p", "definition": {"max-length": 5}}]}, False),
+        ({"operator_policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]}, True),
+    ],
+)
+def test_needs_cluster_nodes(desired, expected):
+    assert needs_cluster_nodes(desired) is expected
+
+
+def _sized(size, policy_size=None, operator_size=None):
+    desired = {"queues": [{"name": "q1", "type": "quorum", "arguments": {"x-quorum-initial-group-size": size}}]}
+    if policy_size is not None:
+        desired["policies"] = [{"name": "p", "vhost": "shop", "pattern": "^q", "apply_to": "queues",
+                                "definition": {"initial-cluster-size": policy_size}}]
+    if operator_size is not None:
+        desired["operator_policies"] = [{"name": "o", "pattern": ".",
+                                         "definition": {"initial-cluster-size": operator_size}}]
+    return desired
+
+
+def test_plan_refuses_group_sizes_larger_than_the_cluster(rmq, version):
+    errors = errors_of(rmq, version, _sized(5, policy_size=4), cluster_nodes=3)
+    assert errors == [
+        "policies[vhost=shop, name=p].definition.initial-cluster-size: 4 is larger than the cluster (3 nodes);"
+        " allowed: 1 to 3",
+        QUEUE_SIZE + ": 5 is larger than the cluster (3 nodes); allowed: 1 to 3",
+    ]
+
+
+def test_operator_policy_group_size_is_checked_too(rmq):
+    errors = errors_of(rmq, "4.0.5", _sized(1, operator_size=4), cluster_nodes=3,
+                       extra_policy_keys=["initial-cluster-size"])
+    assert errors == [
+        "operator_policies[vhost=/, name=o].definition.initial-cluster-size: 4 is larger than the cluster"
+        " (3 nodes); allowed: 1 to 3",
+    ]
+
+
+def test_plan_accepts_group_sizes_the_cluster_can_hold(rmq, version):
+    result = run(rmq, version, _sized(3, policy_size=2), cluster_nodes=3)
+    assert result.document["queues"][0]["arguments"] == {"x-quorum-initial-group-size": 3, "x-queue-type": "quorum"}
+    assert result.document["policies"][0]["definition"] == {"initial-cluster-size": 2}
+
+
+def test_plan_without_the_node_count_checks_only_the_form(rmq, version):
+    assert run(rmq, version, _sized(7, policy_size=9)).changed
+    assert errors_of(rmq, version, _sized(0, policy_size="2")) == [
+        "policies[vhost=shop, name=p].definition.initial-cluster-size: '2' is not a group size; allowed: a whole"
+        " number, 1 or more (at most the number of cluster nodes)",
+        QUEUE_SIZE + ": 0 is not a group size; allowed: a whole number, 1 or more (at most the number of cluster"
+        " nodes)",
+    ]
+
+
+def test_group_sizes_of_absent_objects_are_not_checked(rmq, version):
+    desired = {"queues": [{"name": "old", "vhost": "shop", "state": "absent",
+                           "arguments": {"x-quorum-initial-group-size": 9}}]}
+    assert changed_objects(run(rmq, version, desired, cluster_nodes=1)) == [
+        ("queues", "queues[vhost=shop, name=old]", "delete"),
+    ]
+
+
+def test_new_rules_are_reported_with_the_others(rmq, version):
+    desired = _sized(5)
+    desired["users"] = [{"name": "ops", "password": "Short-1", "tags": ["admin"]}]
+    desired["permissions"] = [{"user": "ops", "vhost": "nowhere"}]
+    errors = errors_of(rmq, version, desired, cluster_nodes=3, min_password_length=10)
+    assert [e.split(":")[0] for e in errors] == [
+        "users[ops].tags",
+        "users[ops].password",
+        QUEUE_SIZE,
+        "permissions[user=ops, vhost=nowhere].vhost",
+    ]
+    assert "Short-1" not in " ".join(errors)
+
+
 # --- secrets never shown ---------------------------------------------------------------------------------
 
 
@@ -1175,6 +1400,28 @@ def test_apply_stops_when_the_queue_is_not_empty(rmq, version):
     with pytest.raises(ApiError, match="not empty"):
         defs.apply(api, the_plan)
     assert len(api.sent) == 1  # no import after a failed re-creation
+
+
+def test_read_cluster_nodes_only_when_a_group_size_needs_it():
+    api = FakeApi()
+    assert defs.read_cluster_nodes(api, {"queues": [{"name": "q", "arguments": {"x-max-length": 1}}]}) is None
+    one = {"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 1}}]}
+    assert defs.read_cluster_nodes(api, one) is None
+    assert api.sent == []
+
+    nodes = [{"name": "rabbit@a"}, {"name": "rabbit@b"}, {"name": "rabbit@c"}]
+    api = FakeApi(answers={("GET", "/api/nodes?columns=name"): nodes})
+    desired = {"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 5}}],
+               "policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]}
+    assert defs.read_cluster_nodes(api, desired) == 3
+    assert api.sent == [("GET", "/api/nodes?columns=name", None)]
+
+
+@pytest.mark.parametrize("answer", [None, [], {"name": "rabbit@a"}])
+def test_read_cluster_nodes_refuses_an_answer_without_nodes(answer):
+    api = FakeApi(answers={("GET", "/api/nodes?columns=name"): answer})
+    with pytest.raises(ApiError, match="not a list of nodes"):
+        defs.read_cluster_nodes(api, {"policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]})
 
 
 def test_read_state_one_get_unless_vhost_metadata_is_missing(rmq):
