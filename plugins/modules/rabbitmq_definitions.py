@@ -24,14 +24,19 @@ description:
     targeted requests, one per object. A run with nothing to change costs one
     request however many objects are declared (two on RabbitMQ before 3.11
     when virtual host descriptions or tags are declared, because those
-    exports lack that metadata).
+    exports lack that metadata; one more, C(GET /api/nodes?columns=name),
+    when a quorum initial group size above 1 is declared).
   - Validates everything before any change and reports every problem at
     once, each naming the object and the field - invalid regular expressions,
     unknown C(apply-to), policy keys the broker version does not know (for
     example C(ha-mode) on RabbitMQ 4), references to virtual hosts, users,
     exchanges, queues or upstreams that are neither declared nor existing,
-    new users without a password, duplicates, shovels without a destination.
-    The broker version comes from the same export.
+    new users without a password, duplicates, shovels without a destination,
+    user tags RabbitMQ does not know (see O(extra_user_tags)), plain
+    passwords shorter than O(min_password_length), quorum initial group sizes
+    (queue argument C(x-quorum-initial-group-size), policy key
+    C(initial-cluster-size)) that are not a whole number from 1 to the
+    number of cluster nodes. The broker version comes from the same export.
   - Objects that are not declared are left alone, unless O(purge) is set for
     their kind.
   - Passwords are compared with the stored salted hash on the managed host;
@@ -93,6 +98,7 @@ options:
           - Plain text password (keep it in a vault). Compared locally with
             the stored salted hash; a new hash is sent only when it differs.
           - Mutually exclusive with O(users[].password_hash).
+          - Must have at least O(min_password_length) characters.
         type: str
       password_hash:
         description:
@@ -117,8 +123,10 @@ options:
         default: always
       tags:
         description:
-          - Tags, for example V(administrator), V(monitoring),
-            V(management), V(policymaker). Omit to leave an existing user's
+          - Tags, among V(administrator), V(monitoring), V(management),
+            V(policymaker) and V(impersonator), or listed in
+            O(extra_user_tags); any other tag is refused (RabbitMQ would
+            store it and grant nothing). Omit to leave an existing user's
             tags alone.
         type: list
         elements: str
@@ -223,6 +231,8 @@ options:
           - Policy keys and values, for example C(max-length) with C(1000).
             Keys the broker version does not know are refused before any
             change. Required when present.
+          - C(initial-cluster-size) must be a whole number from 1 to the
+            number of cluster nodes.
         type: dict
       state:
         description: Whether the policy should exist.
@@ -530,7 +540,11 @@ options:
         type: bool
         default: false
       arguments:
-        description: Optional arguments, for example C(x-max-length).
+        description:
+          - Optional arguments, for example C(x-max-length).
+          - C(x-quorum-initial-group-size) must be a whole number from 1 to
+            the number of cluster nodes (read with C(GET /api/nodes) when it
+            is above 1).
         type: dict
         default: {}
       state:
@@ -629,6 +643,23 @@ options:
     type: list
     elements: str
     default: []
+  extra_user_tags:
+    description:
+      - User tags to accept in addition to the built-in V(administrator),
+        V(monitoring), V(management), V(policymaker) and V(impersonator),
+        for example tags another authentication or authorisation backend
+        reads. Any other tag in O(users[].tags) is an error.
+    type: list
+    elements: str
+    default: []
+  min_password_length:
+    description:
+      - Shortest plain O(users[].password) accepted, in characters; a
+        shorter one is an error (the message never shows the password).
+        O(users[].password_hash) is not checked.
+      - V(0) disables the check.
+    type: int
+    default: 0
 notes:
   - Runs on a broker node (or anywhere that reaches O(api_url)); in a role,
     cluster-wide definitions are applied once per cluster with C(run_once).
@@ -759,7 +790,7 @@ requests:
 api_calls:
   description:
     - Every HTTP request actually sent, reads included, as C(METHOD /api/path).
-      A run with nothing to change sends one.
+      A run with nothing to change usually sends one (see the description).
   returned: always
   type: list
   elements: str
@@ -783,6 +814,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import 
     DefinitionsError,
     apply,
     plan,
+    read_cluster_nodes,
     read_state,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
@@ -948,6 +980,8 @@ ARGUMENT_SPEC = dict(
     protected_users=dict(type="list", elements="str", default=[]),
     recreate_queues=dict(type="bool", default=False),
     extra_policy_keys=dict(type="list", elements="str", default=[], no_log=False),
+    extra_user_tags=dict(type="list", elements="str", default=[]),
+    min_password_length=dict(type="int", default=0, no_log=False),
 )
 ARGUMENT_SPEC.update(API_ARGUMENT_SPEC)
 
@@ -965,9 +999,13 @@ def main():
     )
     desired = dict((kind, params[kind]) for kind in KINDS)
     result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None)
+    if params["min_password_length"] < 0:
+        module.fail_json(msg="min_password_length: %d is negative; allowed: 0 (no check) or more"
+                         % params["min_password_length"], **result)
 
     try:
         export, vhost_details = read_state(api, desired)
+        cluster_nodes = read_cluster_nodes(api, desired)
     except ApiError as exc:
         module.fail_json(msg="reading the broker state failed: %s" % exc, **result)
     result["rabbitmq_version"] = export.get("rabbitmq_version") or export.get("rabbit_version")
@@ -981,6 +1019,9 @@ def main():
             protected_users=[params["api_user"]] + params["protected_users"],
             recreate_queues=params["recreate_queues"],
             extra_policy_keys=params["extra_policy_keys"],
+            extra_user_tags=params["extra_user_tags"],
+            min_password_length=params["min_password_length"],
+            cluster_nodes=cluster_nodes,
         )
     except DefinitionsError as exc:
         module.fail_json(

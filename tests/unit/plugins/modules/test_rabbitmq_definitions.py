@@ -8,11 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import importlib
 import io
 import json
 from urllib.error import HTTPError, URLError
 
 import pytest
+import yaml
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
@@ -60,11 +62,12 @@ class Response(object):
 class FakeBroker(object):
     """Stands in for urlopen: answers GETs from fixtures, records every request."""
 
-    def __init__(self, export, vhost_details=None, failures=None, bindings=None):
+    def __init__(self, export, vhost_details=None, failures=None, bindings=None, nodes=None):
         self.export = export
         self.vhost_details = vhost_details
         self.failures = failures or {}
         self.bindings = bindings or {}
+        self.nodes = nodes  # None: GET /api/nodes is unexpected
         self.sent = []
 
     def __call__(self, request, timeout=None, context=None):
@@ -84,6 +87,8 @@ class FakeBroker(object):
             return Response(json.dumps(self.vhost_details).encode())
         if method == "GET" and path.startswith("/api/bindings/"):
             return Response(json.dumps(self.bindings.get(path, [])).encode())
+        if method == "GET" and path == "/api/nodes?columns=name" and self.nodes is not None:
+            return Response(json.dumps([{"name": "rabbit@%s" % n} for n in self.nodes]).encode())
         assert method != "GET", "unexpected GET %s" % path
         return Response(b"")
 
@@ -383,6 +388,124 @@ def test_api_password_is_required(broker, rmq):
     assert "api_password" in excinfo.value.args[0]["msg"]
 
 
+# --- user tags, password length, quorum group sizes ---------------------------------------------------
+
+TAGS_ALLOWED = (
+    "allowed: administrator, impersonator, management, monitoring, policymaker (or list it in extra_user_tags)"
+)
+
+
+def test_unknown_user_tag_fails_before_any_change(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module({"users": [{"name": "ops", "password": "Ops-Secret-pw", "tags": ["admin"]}]},
+                        expect=AnsibleFailJson)
+    assert result["errors"] == ["users[ops].tags: unknown tag 'admin'; " + TAGS_ALLOWED]
+    assert result["msg"] == "invalid definitions, nothing was changed: users[ops].tags: unknown tag 'admin'; " + (
+        TAGS_ALLOWED)
+    assert fake.lines() == ["GET /api/definitions"]
+
+
+def test_extra_user_tags_are_accepted(broker, rmq):
+    fake = broker("4.0.5")
+    run_module({"users": [{"name": "ops", "password": "Ops-Secret-pw", "tags": ["management", "oauth-ops"]}],
+                "extra_user_tags": ["oauth-ops"]})
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
+    assert fake.sent[-1][2]["users"][0]["tags"] == ["management", "oauth-ops"]
+
+
+def test_short_password_fails_and_is_never_shown(broker, rmq):
+    fake = broker("4.0.5")
+    args = module_args(rmq)  # app-Pa55word (12 characters), legacy-pw (9)
+    args["users"].append({"name": "bob", "password": "Bob-Secret", "tags": ["management"]})
+    result = run_module(dict(args, min_password_length=12), expect=AnsibleFailJson)
+    assert result["errors"] == [
+        "users[bob].password: shorter than min_password_length (12 characters); the value is not shown",
+        "users[legacy].password: shorter than min_password_length (12 characters); the value is not shown",
+    ]
+    assert fake.lines() == ["GET /api/definitions"]
+    no_log = result.pop("_no_log_values")
+    assert "Bob-Secret" in no_log
+    shown = json.dumps(result)
+    for secret in ("Bob-Secret", rmq.LEGACY_PASSWORD, rmq.APP_PASSWORD, API_PASSWORD):
+        assert secret not in shown
+
+
+def test_min_password_length_defaults_to_no_check(broker, rmq):
+    spec = rabbitmq_definitions.ARGUMENT_SPEC["min_password_length"]
+    assert spec == {"type": "int", "default": 0, "no_log": False}
+    broker("4.0.5")
+    assert run_module(dict(module_args(rmq), min_password_length=9))["changed"] is False
+    assert run_module(module_args(rmq))["changed"] is False
+
+
+def test_negative_min_password_length_fails_before_any_request(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module({"min_password_length": -1}, expect=AnsibleFailJson)
+    assert result["msg"] == "min_password_length: -1 is negative; allowed: 0 (no check) or more"
+    assert fake.sent == []
+
+
+def quorum_queue(size):
+    return {"queues": [{"name": "q1", "type": "quorum", "arguments": {"x-quorum-initial-group-size": size}}]}
+
+
+def test_group_size_larger_than_the_cluster_fails(broker, rmq):
+    fake = broker("4.0.5", nodes=["a", "b", "c"])
+    args = quorum_queue(5)
+    args["policies"] = [{"name": "qq", "vhost": "shop", "pattern": "^q", "definition": {"initial-cluster-size": 4}}]
+    result = run_module(args, expect=AnsibleFailJson)
+    assert result["errors"] == [
+        "policies[vhost=shop, name=qq].definition.initial-cluster-size: 4 is larger than the cluster (3 nodes);"
+        " allowed: 1 to 3",
+        "queues[vhost=/, name=q1].arguments.x-quorum-initial-group-size: 5 is larger than the cluster (3 nodes);"
+        " allowed: 1 to 3",
+    ]
+    # The node list is read once, after the definitions, and nothing is written.
+    assert fake.lines() == ["GET /api/definitions", "GET /api/nodes?columns=name"]
+    assert result["api_calls"] == fake.lines()
+
+
+def test_group_size_the_cluster_can_hold_is_applied(broker, rmq):
+    fake = broker("4.0.5", nodes=["a", "b", "c"])
+    run_module(quorum_queue(3))
+    assert fake.lines() == ["GET /api/definitions", "GET /api/nodes?columns=name", "POST /api/definitions"]
+    assert fake.sent[-1][2]["queues"][0]["arguments"] == {"x-quorum-initial-group-size": 3, "x-queue-type": "quorum"}
+
+
+@pytest.mark.parametrize("args", [
+    {},
+    quorum_queue(1),
+    {"queues": [{"name": "q1", "type": "quorum", "arguments": {"x-quorum-initial-group-size": 5},
+                 "state": "absent"}]},
+    {"policies": [{"name": "ttl", "vhost": "shop", "pattern": "^orders", "apply_to": "queues",
+                   "definition": {"message-ttl": 60000}, "priority": 1}]},
+])
+def test_nodes_are_not_read_when_no_group_size_needs_them(broker, rmq, args):
+    fake = broker("4.0.5")  # a GET /api/nodes would fail the test
+    run_module(args)
+    assert "GET /api/nodes?columns=name" not in fake.lines()
+
+
+@pytest.mark.parametrize("size", [0, -2, "3", 2.5])
+def test_invalid_group_size_fails_without_reading_the_nodes(broker, rmq, size):
+    fake = broker("4.0.5")
+    result = run_module(quorum_queue(size), expect=AnsibleFailJson)
+    assert result["errors"] == [
+        "queues[vhost=/, name=q1].arguments.x-quorum-initial-group-size: %r is not a group size; allowed: a whole"
+        " number, 1 or more (at most the number of cluster nodes)" % size,
+    ]
+    assert fake.lines() == ["GET /api/definitions"]
+
+
+def test_failing_node_read_is_reported(broker, rmq):
+    broker("4.0.5", nodes=["a"], failures={("GET", "/api/nodes?columns=name"): (
+        401, '{"error":"not_authorized","reason":"Not management user"}')})
+    result = run_module(quorum_queue(2), expect=AnsibleFailJson)
+    assert result["msg"] == (
+        "reading the broker state failed: GET /api/nodes?columns=name: HTTP 401: Not management user"
+    )
+
+
 # --- secrets ---------------------------------------------------------------------------------------
 
 
@@ -416,3 +539,39 @@ def test_argument_spec_lists_every_kind_and_the_api_options():
     assert spec["federation_upstreams"]["options"]["uri"]["no_log"] is True
     assert spec["shovels"]["options"]["src_uri"]["no_log"] is True
     assert spec["shovels"]["options"]["dest_uri"]["no_log"] is True
+    assert spec["extra_user_tags"] == {"type": "list", "elements": "str", "default": []}
+
+
+def _doc_options(options):
+    """DOCUMENTATION options -> the argument spec fields they document."""
+    result = {}
+    for name, doc in options.items():
+        entry = {"type": doc.get("type", "str")}
+        for field in ("elements", "default", "choices", "required"):
+            if field in doc:
+                entry[field] = doc[field]
+        if "suboptions" in doc:
+            entry["options"] = _doc_options(doc["suboptions"])
+        result[name] = entry
+    return result
+
+
+def _spec_options(spec):
+    result = {}
+    for name, option in spec.items():
+        entry = dict((k, v) for k, v in option.items() if k in ("type", "elements", "default", "choices", "required"))
+        entry.setdefault("type", "str")
+        if entry.get("required") is False:
+            del entry["required"]
+        if "options" in option:
+            entry["options"] = _spec_options(option["options"])
+        result[name] = entry
+    return result
+
+
+def test_documentation_matches_the_argument_spec():
+    # A fresh spec: AnsibleModule fills defaults into nested dicts of the one the other tests ran with.
+    module = importlib.reload(rabbitmq_definitions)
+    documented = _doc_options(yaml.safe_load(module.DOCUMENTATION)["options"])
+    spec = dict((k, v) for k, v in module.ARGUMENT_SPEC.items() if k not in http_api.API_ARGUMENT_SPEC)
+    assert documented == _spec_options(spec)
