@@ -78,7 +78,7 @@ def reset_broker():
 
 def objects(n):
     vhosts = [{"name": "bench-%04d" % i} for i in range(n)]
-    users = [{"name": "user-%04d" % i, "password": "pw-%04d" % i, "vhost": "bench-%04d" % i} for i in range(n)]
+    users = [{"name": "user-%04d" % i, "password": "bench-user-pw-%04d" % i, "vhost": "bench-%04d" % i} for i in range(n)]
     return {
         "bench_admin_password": ADMIN_PASSWORD,
         "bench_vhosts": vhosts,

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find role variables nobody declared (usually typos) and suggest the intended name."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+
+DOCUMENTATION = r"""
+name: unknown_variables
+short_description: Variables with a role's prefix that the role does not know
+version_added: 1.1.0
+description:
+  - Given the names of the variables set for a host (for example from
+    C(lookup('ansible.builtin.varnames', '^rabbitmq_server_'))) and the
+    options a role declares in its C(meta/argument_specs.yml), returns one
+    message per unknown name, with the closest known name when one is near.
+  - A misspelled variable is otherwise silently ignored and the role's
+    default applies.
+options:
+  _input:
+    description: Variable names to check.
+    type: list
+    elements: str
+    required: true
+  known:
+    description: The names the role declares.
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Refuse unknown rabbitmq_server_* variables
+  ansible.builtin.assert:
+    that: __unknown | length == 0
+    fail_msg: "{{ __unknown | join('; ') }}"
+  vars:
+    __unknown: >-
+      {{ lookup('ansible.builtin.varnames', '^rabbitmq_server_', wantlist=True)
+         | mqops.rabbitmq.unknown_variables(['rabbitmq_server_plugins']) }}
+"""
+
+RETURN = r"""
+_value:
+  description: One message per unknown name, sorted, e.g.
+    C(rabbitmq_server_plugin (did you mean rabbitmq_server_plugins?)).
+  type: list
+  elements: str
+"""
+
+
+def unknown_variables(names, known):
+    """Messages for the names not in known, each with a suggestion when one is close."""
+    known = sorted(set(known))
+    messages = []
+    for name in sorted(set(names) - set(known)):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        if close:
+            messages.append("%s (did you mean %s?)" % (name, close[0]))
+        else:
+            messages.append(name)
+    return messages
+
+
+class FilterModule(object):
+    """Ansible filters of mqops.rabbitmq."""
+
+    def filters(self):
+        return {"unknown_variables": unknown_variables}
