@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: mqops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Find role variables nobody declared (usually typos) and suggest the intended name."""
 
 from __future__ import absolute_import, division, print_function
@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import os
 
 DOCUMENTATION = r"""
 name: unknown_variables
@@ -56,11 +57,17 @@ _value:
 def unknown_variables(names, known):
     """Messages for the names not in known, each with a suggestion when one is close."""
     known = sorted(set(known))
+    # Compare what follows the role prefix: the prefix alone makes every
+    # name look alike.
+    prefix = os.path.commonprefix(known) if len(known) > 1 else ""
+    prefix = prefix[:prefix.rfind("_") + 1]
+    suffixes = dict((name[len(prefix):], name) for name in known)
     messages = []
     for name in sorted(set(names) - set(known)):
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        stem = name[len(prefix):] if name.startswith(prefix) else name
+        close = difflib.get_close_matches(stem, list(suffixes), n=1, cutoff=0.8)
         if close:
-            messages.append("%s (did you mean %s?)" % (name, close[0]))
+            messages.append("%s (did you mean %s?)" % (name, suffixes[close[0]]))
         else:
             messages.append(name)
     return messages
