@@ -8,6 +8,7 @@ all nodes running.
 
 import json
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -82,6 +83,56 @@ def docker_exec(container, *cmd):
     subprocess.run(["docker", "exec", container] + list(cmd), check=True, capture_output=True, text=True)
 
 
+@pytest.fixture()
+def firewall(hostvars):
+    """Inter-node firewall tests need rabbitmq_cluster_firewall_enabled in the scenario."""
+    if not hostvars.get("rabbitmq_cluster_firewall_enabled", False):
+        pytest.skip("rabbitmq_cluster_firewall_enabled is off in this scenario")
+
+
+FIREWALL_TABLE = ["nft", "-j", "list", "table", "inet", "mqops_rabbitmq"]
+DEFAULT_FIREWALL_PORTS = [4369, 25672]
+
+# Prints open, refused or timeout: a dropped SYN times out.
+TCP_PROBE = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()
+    print("open")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+"""
+
+
+def firewall_table(output):
+    """Sets and rules of `nft -j list table inet mqops_rabbitmq`."""
+    items = json.loads(output)["nftables"]
+    sets = {i["set"]["name"]: i["set"].get("elem", []) for i in items if "set" in i}
+    chains = {i["chain"]["name"]: i["chain"] for i in items if "chain" in i}
+    rules = [i["rule"] for i in items if "rule" in i]
+    return sets, chains, rules
+
+
+def tcp_from(container, address, port, timeout=3):
+    """open / refused / timeout for a TCP connect from a container."""
+    return subprocess.check_output(
+        ["docker", "exec", container, "python3", "-c", TCP_PROBE, address, str(port), str(timeout)], text=True
+    ).strip()
+
+
+def tcp_from_controller(address, port, timeout=3):
+    """The same from the machine running the tests (not a member either)."""
+    try:
+        socket.create_connection((address, port), timeout=timeout).close()
+        return "open"
+    except ConnectionRefusedError:
+        return "refused"
+    except socket.timeout:
+        return "timeout"
+
+
 # --- every node ---------------------------------------------------------------
 
 
@@ -109,7 +160,69 @@ def test_stable_feature_flags_enabled(host):
     assert disabled == []
 
 
+def test_firewall_table_allows_exactly_the_members(host, firewall, members, addresses, hostvars):
+    sets, chains, rules = firewall_table(host.check_output(" ".join(FIREWALL_TABLE)))
+    assert sorted(sets["peers_ipv4"]) == sorted(addresses.values())
+    # The scenario's Docker network has no IPv6: no IPv6 peer, so IPv6 to the
+    # ports is dropped (except on loopback).
+    assert sets["peers_ipv6"] == []
+    assert sorted(sets["ports"]) == sorted(hostvars.get("rabbitmq_cluster_firewall_ports", DEFAULT_FIREWALL_PORTS))
+    if not hostvars.get("rabbitmq_cluster_firewall_allowed_sources"):
+        assert sets["sources_ipv4"] == [] and sets["sources_ipv6"] == []
+    # Only drops: the input hook accepts by default and leaves the rest alone.
+    assert chains["input"]["hook"] == "input" and chains["input"]["policy"] == "accept"
+    drops = [r for r in rules if any("drop" in e for e in r["expr"])]
+    dport_in_ports = {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "@ports"}}
+    assert len(drops) == 2 and all(dport_in_ports in r["expr"] for r in drops)
+    assert host.service("mqops-rabbitmq-firewall").is_enabled
+    assert host.service("mqops-rabbitmq-firewall").is_running
+    # The operator's ruleset file is not ours to write.
+    assert not host.file("/etc/nftables.conf").contains("mqops")
+
+
 # --- the cluster as a whole (once) ---------------------------------------------
+
+
+def test_firewall_drops_non_members_on_inter_node_ports(once, firewall, members, addresses, hostvars):
+    ports = hostvars.get("rabbitmq_cluster_firewall_ports", DEFAULT_FIREWALL_PORTS)
+    # Members reach each other (epmd answers, the distribution port accepts).
+    for port in ports:
+        assert tcp_from(members[1], addresses[members[0]], port) == "open"
+    # The machine running the tests is not a member.
+    for port in ports:
+        assert tcp_from_controller(addresses[members[0]], port) == "timeout"
+    # Other ports are not the firewall's business.
+    assert tcp_from_controller(addresses[members[0]], 5672) == "open"
+    spare = hostvars["groups"].get("spare", [])
+    if spare:
+        # A host on the same network that is not in the group (yet).
+        for member in members:
+            for port in ports:
+                assert tcp_from(spare[0], addresses[member], port) == "timeout", (member, port)
+        assert tcp_from(spare[0], addresses[members[0]], 5672) == "open"
+    # The cluster is unaffected.
+    for member in members:
+        assert sorted(cluster_status(member)["running_nodes"]) == sorted("rabbit@%s" % m for m in members)
+
+
+def test_firewall_off_then_on_again(once, firewall, members, addresses):
+    off = probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_cluster_firewall_enabled": false}')
+    assert probe.recap_changed(off.stdout) > 0
+    for member in members:
+        table = subprocess.run(["docker", "exec", member] + FIREWALL_TABLE, capture_output=True, text=True)
+        assert table.returncode != 0, "%s still has the table" % member
+        for path in ("/etc/systemd/system/mqops-rabbitmq-firewall.service", "/etc/mqops/rabbitmq-firewall.nft"):
+            assert subprocess.run(["docker", "exec", member, "test", "-e", path]).returncode != 0, (member, path)
+    assert tcp_from_controller(addresses[members[0]], 25672) == "open"
+    wait_all_running(members)
+
+    on = probe.run_playbook(CONVERGE)
+    assert probe.recap_changed(on.stdout) > 0
+    for member in members:
+        sets, _chains, _rules = firewall_table(subprocess.check_output(["docker", "exec", member] + FIREWALL_TABLE, text=True))
+        assert sorted(sets["peers_ipv4"]) == sorted(addresses.values())
+    assert tcp_from_controller(addresses[members[0]], 25672) == "timeout"
+    wait_all_running(members)
 
 
 def test_quorum_queue_has_a_member_on_every_node(once, members, addresses, admin):
@@ -256,6 +369,8 @@ def test_partition_reheals_without_an_operator(once, members, addresses, admin):
         time.sleep(30)
     finally:
         subprocess.run(["docker", "network", "connect", "--alias", cut, network, cut], check=True)
+    # The members' firewalls allow the addresses they had at converge time.
+    assert probe.docker_address(cut) == addresses[cut], "%s came back with another address" % cut
     publisher.stop_event.set()
     publisher.join(timeout=300)
     wait_all_running(members, timeout=300)
@@ -333,7 +448,7 @@ def _uptimes(members):
     }
 
 
-def test_grow_then_shrink_on_request(once, members, hostvars, tmp_path):
+def test_grow_then_shrink_on_request(once, members, addresses, hostvars, tmp_path):
     spare = hostvars["groups"].get("spare", [])
     if not spare:
         pytest.skip("this scenario has no spare host")
@@ -347,6 +462,11 @@ def test_grow_then_shrink_on_request(once, members, hostvars, tmp_path):
     after = _uptimes(members)
     # The existing members were not restarted by the growth.
     assert all(after[m] > before[m] for m in members), (before, after)
+    if hostvars.get("rabbitmq_cluster_firewall_enabled", False):
+        # Every member, old and new, allows the new host (it joined above).
+        for member in members + [new]:
+            sets, _chains, _rules = firewall_table(subprocess.check_output(["docker", "exec", member] + FIREWALL_TABLE, text=True))
+            assert sorted(sets["peers_ipv4"]) == sorted(list(addresses.values()) + [probe.docker_address(new)]), member
 
     shrink = tmp_path / "shrink.yml"
     shrink.write_text("rabbitmq:\n  hosts:\n    %s:\n      rabbitmq_cluster_remove: true\n" % new)
@@ -356,3 +476,12 @@ def test_grow_then_shrink_on_request(once, members, hostvars, tmp_path):
     assert "rabbit@%s" % new not in cluster_status(members[0])["disk_nodes"]
     state = subprocess.run(["docker", "exec", new, "systemctl", "is-active", "rabbitmq-server"], capture_output=True, text=True)
     assert state.stdout.strip() != "active"
+
+    if hostvars.get("rabbitmq_cluster_firewall_enabled", False):
+        # Out of the group: the next converge takes it out of the peer sets.
+        probe.run_playbook(CONVERGE)
+        gone = probe.docker_address(new)
+        for member in members:
+            sets, _chains, _rules = firewall_table(subprocess.check_output(["docker", "exec", member] + FIREWALL_TABLE, text=True))
+            assert gone not in sets["peers_ipv4"], member
+        assert tcp_from(new, addresses[members[0]], 25672) == "timeout"
