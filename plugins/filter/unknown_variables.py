@@ -28,9 +28,11 @@ options:
     elements: str
     required: true
   known:
-    description: The names the role declares.
-    type: list
-    elements: str
+    description:
+      - The names the role declares, or the role's whole
+        C(meta/argument_specs.yml) document, whose options of every entry
+        point are the known names.
+    type: raw
     required: true
 """
 
@@ -42,7 +44,8 @@ EXAMPLES = r"""
   vars:
     __unknown: >-
       {{ lookup('ansible.builtin.varnames', '^rabbitmq_server_', wantlist=True)
-         | mqops.rabbitmq.unknown_variables(['rabbitmq_server_plugins']) }}
+         | mqops.rabbitmq.unknown_variables(lookup('ansible.builtin.file', role_path ~ '/meta/argument_specs.yml')
+                                           | ansible.builtin.from_yaml) }}
 """
 
 RETURN = r"""
@@ -56,6 +59,8 @@ _value:
 
 def unknown_variables(names, known):
     """Messages for the names not in known, each with a suggestion when one is close."""
+    if isinstance(known, dict):
+        known = [name for entry in known["argument_specs"].values() for name in entry.get("options") or {}]
     known = sorted(set(known))
     # Compare what follows the role prefix: the prefix alone makes every
     # name look alike.

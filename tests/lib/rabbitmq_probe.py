@@ -5,6 +5,7 @@ API, AMQP), never only the files the roles wrote.
 """
 
 import base64
+import functools
 import json
 import os
 import re
@@ -106,6 +107,16 @@ def docker_address(container):
         text=True,
     )
     return out.split()[0]
+
+
+@functools.lru_cache(maxsize=None)
+def inventory_vars(host):
+    """A host's variables from the molecule inventory (ansible-inventory --host)."""
+    out = subprocess.run(
+        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", host],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(out)
 
 
 def run_playbook(playbook, *extra, check=True):

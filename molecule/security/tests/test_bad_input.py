@@ -18,7 +18,6 @@ with the state before the first case.
 """
 
 import concurrent.futures
-import functools
 import hashlib
 import json
 import os
@@ -157,13 +156,8 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
 def _admin_password():
-    out = subprocess.run(
-        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", NODE],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    return json.loads(out)["rabbitmq_server_admin_password"]
+    return probe.inventory_vars(NODE)["rabbitmq_server_admin_password"]
 
 
 SNAPSHOT_SCRIPT = r"""

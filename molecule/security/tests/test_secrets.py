@@ -11,7 +11,6 @@ scenario stores its secrets, like a vault would).
 """
 
 import hashlib
-import json
 import os
 import subprocess
 import tempfile
@@ -68,14 +67,7 @@ def _run(variables):
 
 @pytest.fixture(scope="module")
 def runs():
-    hostvars = {}
-    for node in NODES:
-        out = subprocess.run(
-            ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", node],
-            capture_output=True, text=True, check=True,
-        ).stdout
-        hostvars[node] = json.loads(out)
-        hostvars[node]["inventory_hostname"] = node
+    hostvars = dict((node, dict(probe.inventory_vars(node), inventory_hostname=node)) for node in NODES)
     rotated = _run(ROTATED)
     restored = _run(_original())
     return _secrets(hostvars), [rotated, restored]

@@ -134,15 +134,15 @@ def test_amqp_offers_no_anonymous_login(address, name, tls_only):
     assert mechanisms == {"PLAIN", "AMQPLAIN"}
 
 
+@pytest.fixture(scope="module")
+def status_version(host):
+    return int(probe.node_status(host)["rabbitmq_version"].split(".")[0])
+
+
 def test_anonymous_login_user_is_none_on_4x(host, status_version):
     if status_version < 4:
         pytest.skip("RabbitMQ 3.x has no anonymous login")
     assert probe.node_eval(host, "application:get_env(rabbit, anonymous_login_user).") == "{ok,none}"
-
-
-@pytest.fixture(scope="module")
-def status_version(host):
-    return int(probe.node_status(host)["rabbitmq_version"].split(".")[0])
 
 
 def test_short_passwords_are_refused_by_the_broker(host, hostvars):

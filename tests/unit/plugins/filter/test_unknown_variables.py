@@ -43,3 +43,15 @@ def test_sorted_and_deduplicated():
 
 def test_registered_as_a_filter():
     assert FilterModule().filters()["unknown_variables"] is unknown_variables
+
+
+def test_known_names_from_an_argument_specs_document():
+    specs = {
+        "argument_specs": {
+            "main": {"options": {"rabbitmq_server_plugins": {}, "rabbitmq_server_erlang_cookie": {}}},
+            "restart_node": {"options": {"rabbitmq_server_restart_host": {}}},
+            "no_options": {},
+        }
+    }
+    names = ["rabbitmq_server_plugins", "rabbitmq_server_restart_host", "rabbitmq_server_plugin"]
+    assert unknown_variables(names, specs) == ["rabbitmq_server_plugin (did you mean rabbitmq_server_plugins?)"]
