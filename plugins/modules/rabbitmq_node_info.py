@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: rabbitmq_node_info
+short_description: The state of the local RabbitMQ node, from systemd and one CLI call
+version_added: 1.0.0
+description:
+  - Reads the service unit's state (C(systemctl show)) and, when the unit is
+    active, the node's view of its cluster (C(rabbitmqctl cluster_status
+    --formatter json), one Erlang VM start), and classifies the node as
+    V(running), V(app_stopped) (the service runs but the RabbitMQ application
+    was stopped, for example with C(rabbitmqctl stop_app)), V(restart_loop)
+    (systemd keeps restarting a node that does not boot), V(failed),
+    V(stopped), V(unreachable) (the unit is active but the CLI cannot reach
+    the node: still booting, or another Erlang cookie) or V(not_installed).
+  - Also reports whether the node is in maintenance mode (drained) and, for
+    nodes that do not boot, the node's own boot error from its logs.
+author:
+  - mqops contributors
+options:
+  node:
+    description: Node name. Default C(rabbit@) and the short host name.
+    type: str
+  service:
+    description: Name of the systemd unit.
+    type: str
+    default: rabbitmq-server
+  log_dir:
+    description: RabbitMQ's log directory (for the boot error).
+    type: path
+    default: /var/log/rabbitmq
+  boot_error:
+    description:
+      - Read the boot error from the logs whatever the state (it is always read for V(restart_loop) and
+        V(failed)).
+    type: bool
+    default: false
+  timeout:
+    description: Seconds the CLI call may take.
+    type: int
+    default: 30
+attributes:
+  check_mode:
+    support: full
+    description: Read-only.
+  diff_mode:
+    support: none
+    description: Nothing to compare.
+"""
+
+EXAMPLES = r"""
+- name: Read the node's state
+  mqops.rabbitmq.rabbitmq_node_info:
+  register: node
+
+- name: Start the RabbitMQ application if it was stopped
+  ansible.builtin.command: rabbitmqctl start_app
+  when: node.state == 'app_stopped'
+"""
+
+RETURN = r"""
+state:
+  description: One of V(running), V(app_stopped), V(restart_loop), V(failed), V(stopped), V(unreachable), V(not_installed).
+  returned: always
+  type: str
+  sample: running
+node:
+  description: The node name used.
+  returned: always
+  type: str
+  sample: rabbit@node1
+maintenance:
+  description: Whether the node is in maintenance mode (drained).
+  returned: always
+  type: bool
+service:
+  description: The unit's C(ActiveState), C(SubState), C(NRestarts), C(LoadState) and C(UnitFileState).
+  returned: always
+  type: dict
+cluster_status:
+  description: C(rabbitmqctl cluster_status --formatter json) of a running node, else null.
+  returned: always
+  type: dict
+boot_error:
+  description: The node's boot error from its logs (condensed), when read.
+  returned: always
+  type: str
+cli_error:
+  description: What the CLI said when it could not read the cluster status.
+  returned: always
+  type: str
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mqops.rabbitmq.plugins.module_utils import node_state
+
+
+def _read(path, tail_bytes=200000):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - tail_bytes))
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            node=dict(type="str"),
+            service=dict(type="str", default="rabbitmq-server"),
+            log_dir=dict(type="path", default="/var/log/rabbitmq"),
+            boot_error=dict(type="bool", default=False),
+            timeout=dict(type="int", default=30),
+        ),
+        supports_check_mode=True,
+    )
+    node = module.params["node"] or "rabbit@" + socket.gethostname().split(".")[0]
+    systemctl = module.get_bin_path("systemctl", required=True)
+    rc, out, err = module.run_command([systemctl, "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
+                                       "-p", "LoadState", "-p", "UnitFileState", module.params["service"]])
+    if rc != 0:
+        module.fail_json(msg="systemctl show %s failed: %s" % (module.params["service"], err or out))
+    service = node_state.parse_systemctl_show(out)
+    cli = (None, "", "")
+    rabbitmqctl = module.get_bin_path("rabbitmqctl")
+    if service.get("ActiveState") == "active" and rabbitmqctl:
+        cli = module.run_command([rabbitmqctl, "-q", "-n", node, "-t", str(module.params["timeout"]),
+                                  "cluster_status", "--formatter", "json"])
+    elif not rabbitmqctl and service.get("LoadState") != "not-found":
+        service["LoadState"] = "not-found"
+    state, status, maintenance = node_state.classify(service, cli[0], cli[1], cli[2], node)
+    result = dict(changed=False, state=state, node=node, maintenance=maintenance, service=service,
+                  cluster_status=status, boot_error="", cli_error="")
+    if cli[0] not in (None, 0):
+        result["cli_error"] = " ".join((cli[2] or cli[1]).split())[:500]
+    if module.params["boot_error"] or state in ("restart_loop", "failed"):
+        name = node.split("@")[0] + "@" + node.split("@")[-1]
+        result["boot_error"] = node_state.boot_error(
+            _read(os.path.join(module.params["log_dir"], name + ".log")),
+            _read(os.path.join(module.params["log_dir"], "rabbitmq-server.error.log")),
+        )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

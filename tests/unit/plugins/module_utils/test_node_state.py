@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Classifying a node's state from systemd and cluster_status."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.mqops.rabbitmq.plugins.module_utils import node_state
+
+NODE = "rabbit@node1"
+
+
+def status(running=(NODE,), maintenance="not under maintenance"):
+    return json.dumps({"disk_nodes": [NODE, "rabbit@node2"], "running_nodes": list(running),
+                       "maintenance_status": {NODE: maintenance, "rabbit@node2": "not under maintenance"}})
+
+
+def unit(active="active", sub="running", restarts="0", load="loaded"):
+    return {"ActiveState": active, "SubState": sub, "NRestarts": restarts, "LoadState": load}
+
+
+def test_parse_systemctl_show():
+    assert node_state.parse_systemctl_show("ActiveState=active\nSubState=running\nNRestarts=0\n") == {
+        "ActiveState": "active", "SubState": "running", "NRestarts": "0"}
+
+
+@pytest.mark.parametrize("service, cli, expected", [
+    (unit(), (0, status(), ""), ("running", False)),
+    (unit(), (0, status(maintenance="marked for maintenance"), ""), ("running", True)),
+    # 3.10 colours the status even in JSON.
+    (unit(), (0, status(maintenance="\x1b[35mmarked for maintenance\x1b[0m"), ""), ("running", True)),
+    (unit(), (64, "Error: this command requires the 'rabbit' app to be running on the target node.", ""),
+     ("app_stopped", False)),
+    (unit(), (0, status(running=("rabbit@node2",)), ""), ("app_stopped", False)),
+    (unit(), (69, "", "Error: unable to perform an operation on node"), ("unreachable", False)),
+    (unit(), (0, "not json", ""), ("unreachable", False)),
+    (unit(), None, ("unreachable", False)),
+    (unit("activating", "auto-restart", "3"), None, ("restart_loop", False)),
+    (unit("activating", "start", "2"), None, ("restart_loop", False)),
+    (unit("activating", "start", "0"), None, ("unreachable", False)),
+    (unit("failed", "failed"), None, ("failed", False)),
+    (unit("inactive", "dead"), None, ("stopped", False)),
+    (unit("inactive", "dead", load="not-found"), None, ("not_installed", False)),
+])
+def test_classify(service, cli, expected):
+    rc, out, err = cli if cli else (None, "", "")
+    state, cluster, maintenance = node_state.classify(service, rc, out, err, NODE)
+    assert (state, maintenance) == expected
+    assert (cluster is not None) == (state == "running" or (state == "app_stopped" and rc == 0))
+
+
+NODE_LOG = """2026-11-28 07:41:45.588925+00:00 [info] <0.454.0> Starting
+2026-11-28 07:41:45.588925+00:00 [error] <0.454.0> BOOT FAILED
+2026-11-28 07:41:45.588925+00:00 [error] <0.454.0> ===========
+2026-11-28 07:41:45.588925+00:00 [error] <0.454.0> Error during startup: {error,
+2026-11-28 07:41:45.588925+00:00 [error] <0.454.0>    {could_not_start_listener,"::",5673,
+2026-11-28 07:41:45.588925+00:00 [error] <0.454.0>     eaddrinuse}}
+2026-11-28 07:41:46.637943+00:00 [info] <0.454.0> Stopping RabbitMQ applications
+"""
+
+
+def test_boot_error_condenses_the_last_boot_failure():
+    error_log = "noise\nRuntime terminating during boot ({could_not_start_listener,eaddrinuse})\n"
+    assert node_state.boot_error("old\n" + NODE_LOG, error_log) == (
+        'Error during startup: {error, {could_not_start_listener,"::",5673, eaddrinuse}} | '
+        "Runtime terminating during boot ({could_not_start_listener,eaddrinuse})")
+
+
+def test_boot_error_empty_when_nothing_logged():
+    assert node_state.boot_error("", "") == ""

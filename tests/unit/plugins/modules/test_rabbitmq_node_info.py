@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""rabbitmq_node_info: exactly which commands run, per unit state."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_node_info
+from harness import AnsibleFailJson, patch_exits, run_module
+
+SHOW = ["/bin/systemctl", "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
+        "-p", "LoadState", "-p", "UnitFileState", "rabbitmq-server"]
+STATUS = ["/usr/sbin/rabbitmqctl", "-q", "-n", "rabbit@node1", "-t", "30", "cluster_status", "--formatter", "json"]
+
+
+@pytest.fixture
+def patched(monkeypatch):
+    patch_exits(monkeypatch)
+    bins = {"systemctl": "/bin/systemctl", "rabbitmqctl": "/usr/sbin/rabbitmqctl"}
+    monkeypatch.setattr(AnsibleModule, "get_bin_path",
+                        mock.Mock(side_effect=lambda name, required=False: bins.get(name)))
+
+
+def answers(monkeypatch, show, status=None):
+    replies = {tuple(SHOW): (0, show, "")}
+    if status is not None:
+        replies[tuple(STATUS)] = status
+    run = mock.Mock(side_effect=lambda argv: replies[tuple(argv)])
+    monkeypatch.setattr(AnsibleModule, "run_command", run)
+    return run
+
+
+def test_running_node_one_cli_call(patched, monkeypatch):
+    cluster = {"running_nodes": ["rabbit@node1"], "maintenance_status": {"rabbit@node1": "not under maintenance"}}
+    run = answers(monkeypatch, "ActiveState=active\nSubState=running\nNRestarts=0\nLoadState=loaded\n",
+                  (0, json.dumps(cluster), ""))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS]
+    assert result["state"] == "running" and result["cluster_status"] == cluster and not result["changed"]
+
+
+def test_stopped_node_no_cli_call(patched, monkeypatch):
+    run = answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n")
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
+    assert [c.args[0] for c in run.call_args_list] == [SHOW]
+    assert result["state"] == "stopped" and result["cluster_status"] is None
+
+
+def test_restart_loop_reads_the_boot_error(patched, monkeypatch, tmp_path):
+    (tmp_path / "rabbit@node1.log").write_text(
+        "2026-01-01 00:00:00.0+00:00 [error] <0.1.0> BOOT FAILED\n"
+        "2026-01-01 00:00:00.0+00:00 [error] <0.1.0> Error during startup: eaddrinuse\n")
+    answers(monkeypatch, "ActiveState=activating\nSubState=auto-restart\nNRestarts=4\nLoadState=loaded\n")
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "log_dir": str(tmp_path)})
+    assert result["state"] == "restart_loop"
+    assert result["boot_error"] == "Error during startup: eaddrinuse"
+
+
+def test_app_stopped(patched, monkeypatch):
+    answers(monkeypatch, "ActiveState=active\nSubState=running\nNRestarts=0\nLoadState=loaded\n",
+            (64, "Error: this command requires the 'rabbit' app to be running on the target node.", ""))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
+    assert result["state"] == "app_stopped"
+    assert "requires the 'rabbit' app" in result["cli_error"]
+
+
+def test_systemctl_failure(patched, monkeypatch):
+    monkeypatch.setattr(AnsibleModule, "run_command", mock.Mock(return_value=(1, "", "Failed to connect to bus")))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"}, expect=AnsibleFailJson)
+    assert "Failed to connect to bus" in result["msg"]
