@@ -77,12 +77,18 @@ def maintenance(status, node):
     return bool(value) and not value.startswith("not under maintenance")
 
 
-def boot_error(node_log, error_log, limit=600):
+# POSIX and inet error atoms that name the cause in a boot failure.
+_CAUSE = re.compile(r"\b(eaddrinuse|eaddrnotavail|eacces|eperm|enoent|enospc|emfile|econnrefused|ehostunreach|"
+                    r"enetunreach|nxdomain|timeout|badarg|bad_certificate|invalid_config)\b")
+
+
+def boot_error(node_log, error_log, limit=400):
     """The node's own account of why it did not boot, condensed to one line.
 
     From the node log: the last ``BOOT FAILED`` block (its error lines, with
-    timestamps cut); from the unit's stderr file: the last "Runtime
-    terminating during boot" line.
+    timestamps cut); otherwise, from the unit's stderr file, the last
+    "Runtime terminating during boot" line. Prefixed with the cause when an
+    error atom such as eaddrinuse names it.
     """
     parts = []
     lines = (node_log or "").splitlines()
@@ -95,8 +101,12 @@ def boot_error(node_log, error_log, limit=600):
             block.append(_LOG_PREFIX.sub("", line).strip())
         text = " ".join(part for part in block if part and set(part) != set("="))
         if text:
-            parts.append(" ".join(text.split())[:limit])
+            parts.append(" ".join(text.split()))
     terminating = [line for line in (error_log or "").splitlines() if "Runtime terminating during boot" in line]
-    if terminating:
-        parts.append(terminating[-1].strip()[:limit])
-    return " | ".join(parts)
+    if terminating and not parts:
+        parts.append(terminating[-1].strip())
+    if not parts:
+        return ""
+    causes = sorted(set(_CAUSE.findall(parts[0])))
+    text = parts[0] if len(parts[0]) <= limit else parts[0][:limit] + "..."
+    return ("[%s] " % ", ".join(causes) if causes else "") + text

@@ -68,8 +68,13 @@ NODE_LOG = """2026-11-28 07:41:45.588925+00:00 [info] <0.454.0> Starting
 def test_boot_error_condenses_the_last_boot_failure():
     error_log = "noise\nRuntime terminating during boot ({could_not_start_listener,eaddrinuse})\n"
     assert node_state.boot_error("old\n" + NODE_LOG, error_log) == (
-        'Error during startup: {error, {could_not_start_listener,"::",5673, eaddrinuse}} | '
-        "Runtime terminating during boot ({could_not_start_listener,eaddrinuse})")
+        '[eaddrinuse] Error during startup: {error, {could_not_start_listener,"::",5673, eaddrinuse}}')
+
+
+def test_boot_error_falls_back_to_the_unit_error_file_and_cuts_long_text():
+    error_log = "Runtime terminating during boot ({" + "x" * 500 + ",enoent})\n"
+    text = node_state.boot_error("", error_log, limit=50)
+    assert text == "[enoent] Runtime terminating during boot ({" + "x" * 16 + "..."
 
 
 def test_boot_error_empty_when_nothing_logged():

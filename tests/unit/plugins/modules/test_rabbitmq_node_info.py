@@ -62,7 +62,7 @@ def test_restart_loop_reads_the_boot_error(patched, monkeypatch, tmp_path):
     answers(monkeypatch, "ActiveState=activating\nSubState=auto-restart\nNRestarts=4\nLoadState=loaded\n")
     result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "log_dir": str(tmp_path)})
     assert result["state"] == "restart_loop"
-    assert result["boot_error"] == "Error during startup: eaddrinuse"
+    assert result["boot_error"] == "[eaddrinuse] Error during startup: eaddrinuse"
 
 
 def test_app_stopped(patched, monkeypatch):
