@@ -20,7 +20,7 @@ description:
     was stopped, for example with C(rabbitmqctl stop_app)), V(restart_loop)
     (systemd keeps restarting a node that does not boot), V(failed),
     V(stopped), V(unreachable) (the unit is active but the CLI cannot reach
-    the node: still booting, or another Erlang cookie) or V(not_installed).
+    the node - still booting, or another Erlang cookie) or V(not_installed).
   - Also reports whether the node is in maintenance mode (drained) and, for
     nodes that do not boot, the node's own boot error from its logs.
 author:

@@ -295,6 +295,64 @@ def test_node_loss_then_converge_heals(once, members, addresses, admin):
     assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
 
 
+NODE_SNAPSHOT = r"""
+find /etc/rabbitmq /etc/systemd/system/rabbitmq-server.service.d -type f -print0 | sort -z | xargs -0 sha256sum
+ls -A /var/lib/mqops-rabbitmq 2>/dev/null | sed 's/^/work: /'
+systemctl show -p ActiveEnterTimestampMonotonic -p MainPID rabbitmq-server
+"""
+
+
+def node_snapshot(container):
+    """Checksums of the node's configuration files, leftover staged files, its start time."""
+    return subprocess.run(["docker", "exec", "-i", container, "bash", "-s"], input=NODE_SNAPSHOT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_canary_that_does_not_boot_is_rolled_back_and_nothing_else_changes(once, members):
+    """A configuration that passes every check but cannot boot (its extra
+    listener's port is held by another process on the first node) lands on
+    the canary only, is rolled back there, and no other node restarts or
+    keeps the new files."""
+    canary, others = members[0], members[1:]
+    holder = "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); " \
+             "s.bind(('0.0.0.0', 5999)); s.listen(1); time.sleep(600)"
+    subprocess.run(["docker", "exec", "-d", canary, "python3", "-c", holder], check=True)
+    before = {m: node_snapshot(m) for m in members}
+    try:
+        result = probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_server_config_extra": {"listeners.tcp.extra": 5999}}',
+                                    check=False)
+    finally:
+        docker_exec(canary, "pkill", "-f", "s.bind")
+    flat = " ".join(result.output.split())
+    assert result.returncode != 0, result.output[-3000:]
+    assert "%s (rabbit@%s) did not come back healthy" % (canary, canary) in flat, result.output[-4000:]
+    assert "eaddrinuse" in flat
+    assert "Its previous configuration was restored" in flat and "it runs again" in flat
+    for other in others:
+        assert node_snapshot(other) == before[other], "%s changed" % other
+    after = node_snapshot(canary)
+    files = lambda snap: [l for l in snap.splitlines() if not l.startswith(("ActiveEnter", "MainPID"))]
+    assert files(after) == files(before[canary]), "the canary kept new files"
+    assert after != before[canary], "the canary was not restarted"
+    wait_all_running(members)
+    assert all(not cluster_status(m)["alarms"] for m in members)
+    again = probe.run_playbook(CONVERGE)
+    assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
+
+
+def test_stopped_application_and_forgotten_maintenance_are_healed(once, members):
+    stopped, drained = members[1], members[2]
+    docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
+    docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
+    healed = probe.run_playbook(CONVERGE)
+    flat = " ".join(healed.output.split())
+    assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
+    assert "healed: rabbit@%s - it was left in maintenance mode (drained); revived" % drained in flat
+    wait_all_running(members)
+    status = cluster_status(members[0])
+    assert all("not under maintenance" in str(v) for v in status["maintenance_status"].values()), status
+
+
 def test_quorum_guard_refuses_a_second_node_down(once, members):
     down = members[-1]
     docker_exec(down, "systemctl", "stop", "rabbitmq-server")

@@ -50,6 +50,8 @@ GHOST_INVENTORY = {
 }
 
 SHORT_PASSWORD = "Sh0rt-pw"
+# Cases that also run with -vvv: argument-spec failures of each role.
+VERBOSE = {"server-type-error", "cluster-type-error", "definitions-type-error", "definitions-users-as-mapping"}
 WRONG_COOKIE = "DIFFERENTCOOKIE0123456789abcdef"
 
 # (id, extra vars, fragments the output must contain, secrets it must not)
@@ -107,13 +109,37 @@ CASES = [
     ("peer-cert-without-verify",
      {"rabbitmq_server_tls_fail_if_no_peer_cert": True, "rabbitmq_server_tls_verify": "verify_none"},
      ["rabbitmq_server_tls_fail_if_no_peer_cert", "verify_peer"], []),
+    ("node-name-with-space", {"rabbitmq_server_node_name": "rabbit@sec 13"},
+     ["rabbitmq_server_node_name", "no spaces"], []),
+    ("plugins-as-a-string", {"rabbitmq_server_plugins": "rabbitmq_management"},
+     ["rabbitmq_server_plugins must be a list"], []),
+    ("server-type-error", {"rabbitmq_server_tls_enabled": "yes please"},
+     ["rabbitmq_server_tls_enabled", "bool"], []),
+    # Passes the argument spec, refused by the installed RabbitMQ's own
+    # config translation (cuttlefish schemas) before any file is replaced.
+    ("config-extra-unknown-key", {"rabbitmq_server_config_extra": {"vm_memory_high_watermark.relativ": 0.5}},
+     ["rabbitmq.conf", "unknown variable: vm_memory_high_watermark.relativ",
+      "did you mean vm_memory_high_watermark.relative", "rabbitmq_server_config_extra"], []),
+    ("config-extra-bad-value", {"rabbitmq_server_config_extra": {"log.file.level": "loud"}},
+     ["rabbitmq.conf", "log.file.level", "loud", "not a valid enum value", "rabbitmq_server_config_extra"], []),
+    ("advanced-config-broken", {"rabbitmq_server_advanced_config": "[{rabbit, [{collect_statistics_interval, 10000}]}"},
+     ["advanced.config", "syntax error", "rabbitmq_server_advanced_config"], []),
+    ("env-extra-not-shell", {"rabbitmq_server_env_extra": {"SERVER_ADDITIONAL_ERL_ARGS": "\"+P 2000000"}},
+     ["rabbitmq-env.conf", "not valid shell", "rabbitmq_server_env_extra"], []),
+    ("tls-cert-key-mismatch", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec12.pem"},
+     ["private key does not belong to the certificate", "rabbitmq_server_tls_cert", "rabbitmq_server_tls_key"], []),
+    ("tls-cert-expired", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec13-expired.pem"},
+     ["the certificate has expired", "rabbitmq_server_tls_cert"], []),
     # --- rabbitmq_cluster -------------------------------------------------
+    # The preflight stops every host when a member cannot be reached.
     ("cluster-member-unreachable", "ghost",
-     ["rabbitmq_cluster_group", "ghost", "unreachable"], []),
+     ["ghost", "UNREACHABLE"], []),
     ("cluster-group-without-this-host", {"rabbitmq_cluster_group": "secure_v3"},
      ["rabbitmq_cluster_group", "secure_v3"], []),
     ("cluster-variable-misspelled", {"rabbitmq_cluster_alow_reset": True},
      ["rabbitmq_cluster_alow_reset", "did you mean rabbitmq_cluster_allow_reset"], []),
+    ("cluster-type-error", {"rabbitmq_cluster_timeout": "soon"},
+     ["rabbitmq_cluster_timeout", "int"], []),
     # --- rabbitmq_definitions --------------------------------------------
     ("policy-regex-invalid",
      {"rabbitmq_definitions_policies": [
@@ -153,6 +179,13 @@ CASES = [
      ["permissions", "nowhere", "neither declared nor existing"], []),
     ("definitions-variable-misspelled", {"rabbitmq_definitions_user": []},
      ["rabbitmq_definitions_user", "did you mean rabbitmq_definitions_users"], []),
+    # Argument-spec failures used to print the spec with the API password's
+    # default rendered: these three also run with -vvv.
+    ("definitions-type-error", {"rabbitmq_definitions_policies": [
+        {"vhost": "secure", "name": "p", "pattern": ".*", "definition": {"max-length": 1}, "priority": "high"}]},
+     ["priority", "int", "rabbitmq_definitions_policies"], []),
+    ("definitions-users-as-mapping", {"rabbitmq_definitions_users": {"name": "ops", "password": "Ops-Password-123"}},
+     ["rabbitmq_definitions_users", "list"], ["Ops-Password-123"]),
 ]
 
 
@@ -201,6 +234,8 @@ def _run_case(case):
             with open(vars_file, "w") as handle:
                 json.dump(variables, handle)
             extra += ["-e", "@" + vars_file]
+        if case_id in VERBOSE:
+            extra.append("-vvv")
         before = snapshot()
         result = probe.run_playbook(CONVERGE, *extra, check=False)
         after = snapshot()
