@@ -35,7 +35,7 @@ class Entry(object):
     """One desired path: a file with content, a directory, or absent."""
 
     def __init__(self, path, state="present", content=None, owner=None, group=None, mode=None,
-                 restart=True, secret=False):
+                 restart=True, secret=False, validate=None):
         if not os.path.isabs(path):
             raise ValueError("path %r is not absolute" % path)
         self.path = os.path.normpath(path)
@@ -46,12 +46,13 @@ class Entry(object):
         self.mode = mode
         self.restart = restart
         self.secret = secret
+        self.validate = validate
 
     @classmethod
     def from_params(cls, params, secret=False):
         return cls(params["path"], params.get("state") or "present", params.get("content"),
                    params.get("owner"), params.get("group"), params.get("mode"),
-                   params.get("restart", True), secret)
+                   params.get("restart", True), secret, params.get("validate"))
 
     def to_record(self):
         return dict(path=self.path, state=self.state, owner=self.owner, group=self.group,

@@ -80,6 +80,12 @@ options:
             written in place even when O(stage_restart) is set.
         type: bool
         default: true
+      validate:
+        description:
+          - A command that checks the new content before anything is written, with C(%s) standing for a
+            private copy of the file (as the C(validate) option of M(ansible.builtin.template)); run only when
+            something differs. A non-zero exit refuses the whole set.
+        type: str
   secret_files:
     description:
       - Like O(files), for files whose content is secret (keys, cookie). Their content never appears in the
@@ -248,7 +254,7 @@ def _check(module, entries, work_dir):
     tls = [options.get(k) for k in ("tls_cert", "tls_key", "tls_ca")]
     variables = options.get("variables") or {}
     checked = []
-    if not any(p in wanted for p in [conf, advanced, env] + tls):
+    if not any(p in wanted for p in [conf, advanced, env] + tls) and not any(e.validate for e in entries):
         return checked
     files.ensure_private_dir(work_dir)
     root = tempfile.mkdtemp(prefix="check-", dir=work_dir)
@@ -263,6 +269,17 @@ def _check(module, entries, work_dir):
             if entry.state == "present":
                 files.write_file(copy, data, mode=0o600)
         messages = []
+        for entry in entries:
+            if entry.state != "present" or not entry.validate:
+                continue
+            if "%s" not in entry.validate:
+                module.fail_json(msg="%s: validate must contain %%s (the file to check)" % entry.path)
+            checked.append(entry.path)
+            argv = [part.replace("%s", check.mirror_path(root, entry.path)) for part in entry.validate.split()]
+            rc, out, err = module.run_command(argv)
+            if rc != 0:
+                messages.append("%s: %s refused it: %s" % (
+                    entry.path, argv[0], " ".join((err or out).replace(root, "").split())[:1000]))
         if env in wanted:
             checked.append("env")
             rc, _out, err = module.run_command(["/bin/sh", "-n", check.mirror_path(root, env)])
@@ -348,6 +365,7 @@ def main():
         group=dict(type="str"),
         mode=dict(type="str"),
         restart=dict(type="bool", default=True),
+        validate=dict(type="str"),
     )
     secret_entry = dict(entry, content=dict(type="str", no_log=True))
     module = AnsibleModule(

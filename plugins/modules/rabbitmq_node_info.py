@@ -23,6 +23,10 @@ description:
     the node - still booting, or another Erlang cookie) or V(not_installed).
   - Also reports whether the node is in maintenance mode (drained) and, for
     nodes that do not boot, the node's own boot error from its logs.
+  - And, without running anything else, what the roles check before they
+    change a host - the installed package version (C(dpkg-query)), the
+    SHA-256 of the Erlang cookie file, and the open-file limit the service
+    manager (PID 1) can grant.
 author:
   - mqops contributors
 options:
@@ -47,6 +51,14 @@ options:
     description: Seconds the CLI call may take.
     type: int
     default: 30
+  package:
+    description: Debian package whose installed version is reported.
+    type: str
+    default: rabbitmq-server
+  cookie_path:
+    description: The Erlang cookie file whose SHA-256 is reported (the value never is).
+    type: path
+    default: /var/lib/rabbitmq/.erlang.cookie
 attributes:
   check_mode:
     support: full
@@ -97,8 +109,25 @@ cli_error:
   description: What the CLI said when it could not read the cluster status.
   returned: always
   type: str
+package_version:
+  description: Installed version of O(package), empty when it is not installed.
+  returned: always
+  type: str
+  sample: 4.0.5-6+deb13u2
+cookie_sha256:
+  description: SHA-256 of the cookie file, empty when there is none.
+  returned: always
+  type: str
+nofile:
+  description:
+    - C(hard) - PID 1's hard limit of open files (a number or V(unlimited));
+      C(can_raise) - whether PID 1 holds C(CAP_SYS_RESOURCE), so it can grant services more.
+  returned: always
+  type: dict
+  sample: {hard: "20000", can_raise: false}
 """
 
+import hashlib
 import os
 import socket
 
@@ -117,6 +146,45 @@ def _read(path, tail_bytes=200000):
         return ""
 
 
+def _read_all(path):
+    """A small file read whole (procfs files report a size of 0)."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return ""
+
+
+def _dpkg_version(module, package):
+    dpkg = module.get_bin_path("dpkg-query")
+    if not dpkg:
+        return ""
+    rc, out, _err = module.run_command([dpkg, "--show", "--showformat=${db:Status-Status} ${Version}", package])
+    status, _sep, version = out.strip().partition(" ")
+    return version if rc == 0 and status == "installed" else ""
+
+
+def _sha256(path):
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (IOError, OSError):
+        return ""
+
+
+def pid1_nofile(limits_text, status_text):
+    """(hard limit, can raise) of PID 1 from /proc/1/limits and /proc/1/status."""
+    hard = ""
+    for line in limits_text.splitlines():
+        if line.startswith("Max open files"):
+            hard = line.split()[4]
+    can_raise = False
+    for line in status_text.splitlines():
+        if line.startswith("CapEff:"):
+            can_raise = bool(int(line.split()[1], 16) >> 24 & 1)  # CAP_SYS_RESOURCE is bit 24
+    return dict(hard=hard, can_raise=can_raise)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -125,6 +193,8 @@ def main():
             log_dir=dict(type="path", default="/var/log/rabbitmq"),
             boot_error=dict(type="bool", default=False),
             timeout=dict(type="int", default=30),
+            package=dict(type="str", default="rabbitmq-server"),
+            cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
         ),
         supports_check_mode=True,
     )
@@ -144,7 +214,10 @@ def main():
         service["LoadState"] = "not-found"
     state, status, maintenance = node_state.classify(service, cli[0], cli[1], cli[2], node)
     result = dict(changed=False, state=state, node=node, maintenance=maintenance, service=service,
-                  cluster_status=status, boot_error="", cli_error="")
+                  cluster_status=status, boot_error="", cli_error="",
+                  package_version=_dpkg_version(module, module.params["package"]),
+                  cookie_sha256=_sha256(module.params["cookie_path"]),
+                  nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")))
     if cli[0] not in (None, 0):
         result["cli_error"] = " ".join((cli[2] or cli[1]).split())[:500]
     if module.params["boot_error"] or state in ("restart_loop", "failed"):

@@ -183,3 +183,34 @@ def test_duplicate_paths_refused(node, monkeypatch):
     parameters = args(node)
     parameters["files"].append(dict(parameters["files"][0]))
     assert "more than once" in run_module(rabbitmq_config.main, parameters, expect=AnsibleFailJson)["msg"]
+
+
+def test_per_file_validate_command_refuses_the_set(node, monkeypatch):
+    calls = []
+
+    def runner(argv, environ_update=None):
+        calls.append(list(argv))
+        if argv[0] == "/usr/sbin/nft":
+            with open(argv[-1]) as handle:
+                assert handle.read() == "table inet x { bogus }\n"
+            return 1, "", "/x/check-1/etc/mqops/fw.nft:1:17-21: Error: syntax error, unexpected string"
+        return 0, "DONE\n", ""
+
+    monkeypatch.setattr(AnsibleModule, "run_command", mock.Mock(side_effect=runner))
+    rules = str(node / "etc" / "fw.nft")
+    result = run_module(rabbitmq_config.main, dict(
+        files=[dict(path=rules, content="table inet x { bogus }\n", validate="/usr/sbin/nft -c -f %s")],
+        work_dir=str(node / "work")), expect=AnsibleFailJson)
+    assert calls == [["/usr/sbin/nft", "-c", "-f", calls[0][-1]]]
+    assert calls[0][-1].startswith(str(node / "work" / "check-")) and calls[0][-1].endswith(rules)
+    assert result["errors"][0].startswith(rules + ": /usr/sbin/nft refused it: ")
+    assert "syntax error" in result["errors"][0]
+    assert not os.path.exists(rules)
+
+
+def test_per_file_validate_command_needs_the_placeholder(node, monkeypatch):
+    install(monkeypatch, FakeRunner())
+    result = run_module(rabbitmq_config.main, dict(
+        files=[dict(path=str(node / "etc" / "fw.nft"), content="x\n", validate="/usr/sbin/nft -c -f")],
+        work_dir=str(node / "work")), expect=AnsibleFailJson)
+    assert "must contain %s" in result["msg"]

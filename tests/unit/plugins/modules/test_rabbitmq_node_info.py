@@ -19,19 +19,20 @@ from harness import AnsibleFailJson, patch_exits, run_module
 
 SHOW = ["/bin/systemctl", "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
         "-p", "LoadState", "-p", "UnitFileState", "rabbitmq-server"]
+DPKG = ["/usr/bin/dpkg-query", "--show", "--showformat=${db:Status-Status} ${Version}", "rabbitmq-server"]
 STATUS = ["/usr/sbin/rabbitmqctl", "-q", "-n", "rabbit@node1", "-t", "30", "cluster_status", "--formatter", "json"]
 
 
 @pytest.fixture
 def patched(monkeypatch):
     patch_exits(monkeypatch)
-    bins = {"systemctl": "/bin/systemctl", "rabbitmqctl": "/usr/sbin/rabbitmqctl"}
+    bins = {"systemctl": "/bin/systemctl", "rabbitmqctl": "/usr/sbin/rabbitmqctl", "dpkg-query": "/usr/bin/dpkg-query"}
     monkeypatch.setattr(AnsibleModule, "get_bin_path",
                         mock.Mock(side_effect=lambda name, required=False: bins.get(name)))
 
 
-def answers(monkeypatch, show, status=None):
-    replies = {tuple(SHOW): (0, show, "")}
+def answers(monkeypatch, show, status=None, dpkg=(0, "installed 4.0.5-6+deb13u2", "")):
+    replies = {tuple(SHOW): (0, show, ""), tuple(DPKG): dpkg}
     if status is not None:
         replies[tuple(STATUS)] = status
     run = mock.Mock(side_effect=lambda argv: replies[tuple(argv)])
@@ -44,14 +45,15 @@ def test_running_node_one_cli_call(patched, monkeypatch):
     run = answers(monkeypatch, "ActiveState=active\nSubState=running\nNRestarts=0\nLoadState=loaded\n",
                   (0, json.dumps(cluster), ""))
     result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
-    assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS]
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS, DPKG]
     assert result["state"] == "running" and result["cluster_status"] == cluster and not result["changed"]
+    assert result["package_version"] == "4.0.5-6+deb13u2"
 
 
 def test_stopped_node_no_cli_call(patched, monkeypatch):
     run = answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n")
     result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
-    assert [c.args[0] for c in run.call_args_list] == [SHOW]
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
     assert result["state"] == "stopped" and result["cluster_status"] is None
 
 
@@ -77,3 +79,30 @@ def test_systemctl_failure(patched, monkeypatch):
     monkeypatch.setattr(AnsibleModule, "run_command", mock.Mock(return_value=(1, "", "Failed to connect to bus")))
     result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"}, expect=AnsibleFailJson)
     assert "Failed to connect to bus" in result["msg"]
+
+
+def test_not_installed_package_has_no_version(patched, monkeypatch):
+    answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=not-found\n",
+            dpkg=(1, "", "dpkg-query: no packages found matching rabbitmq-server"))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "cookie_path": "/nonexistent"})
+    assert result["state"] == "not_installed" and result["package_version"] == "" and result["cookie_sha256"] == ""
+
+
+def test_cookie_checksum_never_the_value(patched, monkeypatch, tmp_path):
+    cookie = tmp_path / "cookie"
+    cookie.write_text("SECRETCOOKIEVALUE0123456789")
+    answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n")
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "cookie_path": str(cookie)})
+    assert result["cookie_sha256"] == "c8861507e5394c41fcd037e8e15a4248ecd5e1a93237f5aec6dccc5e18cf50a9"
+    assert "SECRETCOOKIEVALUE" not in repr(result)
+
+
+@pytest.mark.parametrize("limits, status, expected", [
+    ("Max open files            20000                20000                files\n", "CapEff:\t00000000a80425fb\n",
+     {"hard": "20000", "can_raise": False}),
+    ("Max open files            1048576              1048576              files\n", "CapEff:\t000001ffffffffff\n",
+     {"hard": "1048576", "can_raise": True}),
+    ("", "", {"hard": "", "can_raise": False}),
+])
+def test_pid1_nofile(limits, status, expected):
+    assert rabbitmq_node_info.pid1_nofile(limits, status) == expected
