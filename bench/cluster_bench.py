@@ -1,22 +1,35 @@
 #!/usr/bin/env python3
-"""Benchmark: cold converge of a 3-node cluster against the floor, and the
-rolling restart against the sum of plain restarts. Not a test: it prints a
-table with ratios. Run from the repository root after `make prepare`:
+"""Benchmark the cluster rows of the performance table, each against its
+floor measured in the same run. Not a test: it prints a table with ratios
+and writes bench/results-cluster-<image tag>.json. From the repository root
+after `make prepare`:
 
-    .venv/bin/python bench/cluster_bench.py [--image mqops/debian-systemd:13]
+    .venv/bin/python bench/cluster_bench.py [--image mqops/debian-systemd:13] [--repeat 3]
 
-Floor: on three fresh containers, in parallel, `apt-get update && apt-get
-install rabbitmq-server` (the package starts the node) until each node
-answers `rabbitmq-diagnostics ping`. Converge: on three fresh containers,
-`ansible-playbook playbooks/server.yml` (server + cluster roles) from nothing
-to a formed, checked cluster. Both in the same run, on the same machine.
+Rows (3 nodes, containers on this machine):
+
+* cold converge: fresh containers to a formed, checked cluster with
+  `ansible-playbook playbooks/server.yml` (preflight, server, cluster and
+  definitions roles), against the floor: on three fresh containers, in
+  parallel, `apt-get update && apt-get install rabbitmq-server` (the package
+  starts the node) until each node answers `rabbitmq-diagnostics ping`;
+* no-op re-run of the same playbook, against a playbook that only gathers
+  minimal facts on the same three hosts (the cost of Ansible itself);
+* rolling restart (`playbooks/rolling_restart.yml`, every guard), against
+  the sum of plain restarts (`systemctl restart` + ping, node by node).
+
+Short rows (no-op, minimal playbook, restarts) take the median of --repeat
+runs; the cold rows run once (each needs fresh containers).
 """
 
 import argparse
 import concurrent.futures
+import datetime
 import json
 import os
 import pathlib
+import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +42,15 @@ SYSTEMD_ARGS = [
     "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", "--stop-signal", "SIGRTMIN+3",
 ]
+MINIMAL = """- name: Minimal facts
+  hosts: rabbitmq
+  gather_facts: true
+  gather_subset: [min]
+  tasks:
+    - name: Nothing
+      ansible.builtin.debug:
+        msg: ok
+"""
 
 
 def sh(*cmd, **kwargs):
@@ -44,7 +66,8 @@ def start_containers(prefix, image, network):
            "--network-alias", name, *SYSTEMD_ARGS, image, "/lib/systemd/systemd")
     for name in names:
         for _ in range(60):
-            state = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"], capture_output=True, text=True).stdout.strip()
+            state = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"],
+                                   capture_output=True, text=True).stdout.strip()
             if state in ("running", "degraded"):
                 break
             time.sleep(1)
@@ -60,7 +83,8 @@ def remove(names, network):
 def wait_ping(name, timeout=300):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if subprocess.run(["docker", "exec", name, "rabbitmq-diagnostics", "-q", "ping"], capture_output=True).returncode == 0:
+        if subprocess.run(["docker", "exec", name, "rabbitmq-diagnostics", "-q", "ping"],
+                          capture_output=True).returncode == 0:
             return
         time.sleep(0.5)
     raise RuntimeError("%s did not answer ping" % name)
@@ -101,46 +125,80 @@ def write_inventory(directory, names):
     return str(path)
 
 
-def playbook(inventory, name):
+def playbook(inventory, path, noop=False):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     start = time.monotonic()
-    result = subprocess.run(["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / name)],
+    result = subprocess.run(["ansible-playbook", "-i", inventory, str(path)],
                             env=env, capture_output=True, text=True, cwd=ROOT)
     if result.returncode != 0:
-        sys.exit("%s failed:\n%s\n%s" % (name, result.stdout[-4000:], result.stderr[-2000:]))
+        sys.exit("%s failed:\n%s\n%s" % (path, result.stdout[-4000:], result.stderr[-2000:]))
+    if noop:
+        changed = sum(int(part.split("=")[1]) for line in result.stdout.splitlines() if "ok=" in line
+                      for part in line.split() if part.startswith("changed="))
+        if changed:
+            sys.exit("the re-run of %s was not a no-op (changed=%d)" % (path.name, changed))
     return time.monotonic() - start
+
+
+def median_of(repeat, func):
+    return statistics.median(func() for _ in range(repeat))
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--image", default=os.environ.get("MQOPS_IMAGE_DEBIAN13", "mqops/debian-systemd:13"))
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     floor_s = floor(args.image)
     names = start_containers("bench", args.image, "mqops-bench")
+    server = ROOT / "playbooks" / "server.yml"
     try:
         with tempfile.TemporaryDirectory() as tmp:
             inventory = write_inventory(tmp, names)
-            converge_s = playbook(inventory, "server.yml")
-            rerun_s = playbook(inventory, "server.yml")
+            minimal = pathlib.Path(tmp) / "minimal.yml"
+            minimal.write_text(MINIMAL)
+            converge_s = playbook(inventory, server)
+            noop_s = median_of(args.repeat, lambda: playbook(inventory, server, noop=True))
+            minimal_s = median_of(args.repeat, lambda: playbook(inventory, minimal))
 
-            plain = []
-            for name in names:
-                start = time.monotonic()
-                sh("docker", "exec", name, "systemctl", "restart", "rabbitmq-server")
-                wait_ping(name)
-                plain.append(time.monotonic() - start)
-            rolling_s = playbook(inventory, "rolling_restart.yml")
+            def plain_restarts():
+                total = 0.0
+                for name in names:
+                    start = time.monotonic()
+                    sh("docker", "exec", name, "systemctl", "restart", "rabbitmq-server")
+                    wait_ping(name)
+                    total += time.monotonic() - start
+                return total
+
+            plain_s = median_of(args.repeat, plain_restarts)
+            rolling_s = median_of(args.repeat, lambda: playbook(inventory, ROOT / "playbooks" / "rolling_restart.yml"))
     finally:
         remove(names, "mqops-bench")
 
+    rows = [
+        ("floor: apt install + start, 3 nodes in parallel", floor_s, None),
+        ("cold converge to a formed, checked 3-node cluster (playbooks/server.yml)", converge_s, converge_s / floor_s),
+        ("minimal-facts playbook, 3 hosts (median of %d)" % args.repeat, minimal_s, None),
+        ("no-op re-run of playbooks/server.yml (median of %d)" % args.repeat, noop_s, noop_s / minimal_s),
+        ("sum of plain restarts, systemctl restart + ping (median of %d)" % args.repeat, plain_s, None),
+        ("rolling restart with every guard (median of %d)" % args.repeat, rolling_s, rolling_s / plain_s),
+    ]
     print("| measurement | seconds | ratio |")
     print("| --- | --- | --- |")
-    print("| floor: apt install + start, 3 nodes in parallel | %.1f | 1.00 |" % floor_s)
-    print("| cold converge to a formed, checked 3-node cluster | %.1f | %.2f x floor |" % (converge_s, converge_s / floor_s))
-    print("| no-op re-run of the converge | %.1f | %.2f x floor |" % (rerun_s, rerun_s / floor_s))
-    print("| sum of plain restarts (systemctl restart + ping) | %.1f | 1.00 |" % sum(plain))
-    print("| rolling restart (guards, drain, checks) | %.1f | %.2f x sum |" % (rolling_s, rolling_s / sum(plain)))
+    for label, seconds, ratio in rows:
+        print("| %s | %.1f | %s |" % (label, seconds, "%.2fx" % ratio if ratio else "1.00 (floor)"))
+    result = dict(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        machine="%s, %d CPUs, load average %.1f before / %.1f after" % (
+            platform.platform(), os.cpu_count(), load_before, os.getloadavg()[0]),
+        image=args.image,
+        rows=[dict(label=label, seconds=round(seconds, 1), ratio=round(ratio, 2) if ratio else None)
+              for label, seconds, ratio in rows],
+    )
+    tag = args.image.rsplit(":", 1)[-1]
+    (ROOT / "bench" / ("results-cluster-%s.json" % tag)).write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":
