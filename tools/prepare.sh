@@ -6,9 +6,10 @@
 #      it answers. No container registry is ever needed.
 #   2. the Python tool chain, pinned in requirements-dev.txt, in .venv/
 #      (reinstalled only when that file changes).
-#   3. the molecule base images (Debian 12 and 13 with systemd), built locally
-#      from a debootstrap rootfs, once (tools/build-image.sh). Set
-#      MQOPS_IMAGE_DEBIAN12 / MQOPS_IMAGE_DEBIAN13 to use your own images.
+#   3. the molecule base images (Debian 12, 13 and 14 with systemd), built
+#      locally from a debootstrap rootfs, once (tools/build-image.sh), in
+#      parallel (Debian 14 takes longest: 1.5-4 minutes). Set
+#      MQOPS_IMAGE_DEBIAN12 / _DEBIAN13 / _DEBIAN14 to use your own images.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,11 +82,15 @@ ensure_images() {
   if [ -z "${MQOPS_IMAGE_DEBIAN13:-}" ]; then
     tools/build-image.sh trixie mqops/debian-systemd:13 & pids+=($!)
   fi
+  if [ -z "${MQOPS_IMAGE_DEBIAN14:-}" ]; then
+    tools/build-image.sh forky mqops/debian-systemd:14 & pids+=($!)
+  fi
   for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
   return $rc
 }
 
-command -v debootstrap >/dev/null 2>&1 || { [ -n "${MQOPS_IMAGE_DEBIAN12:-}" ] && [ -n "${MQOPS_IMAGE_DEBIAN13:-}" ]; } \
+command -v debootstrap >/dev/null 2>&1 \
+  || { [ -n "${MQOPS_IMAGE_DEBIAN12:-}" ] && [ -n "${MQOPS_IMAGE_DEBIAN13:-}" ] && [ -n "${MQOPS_IMAGE_DEBIAN14:-}" ]; } \
   || { log "installing debootstrap"; apt_install debootstrap; }
 ensure_docker
 ensure_venv &

@@ -118,6 +118,14 @@ cookie_sha256:
   description: SHA-256 of the cookie file, empty when there is none.
   returned: always
   type: str
+plugins:
+  description:
+    - The plugins the installed RabbitMQ ships (from its plugins directory, no CLI call), sorted; empty
+      when it is not installed.
+  returned: always
+  type: list
+  elements: str
+  sample: [rabbitmq_federation, rabbitmq_management, rabbitmq_shovel]
 nofile:
   description:
     - C(hard) - PID 1's hard limit of open files (a number or V(unlimited));
@@ -132,7 +140,7 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mqops.rabbitmq.plugins.module_utils import node_state
+from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, node_state
 
 
 def _read(path, tail_bytes=200000):
@@ -170,6 +178,17 @@ def _sha256(path):
             return hashlib.sha256(handle.read()).hexdigest()
     except (IOError, OSError):
         return ""
+
+
+def shipped_plugins(names):
+    """Plugin names from the entries of a plugins directory (name-version[.ez])."""
+    plugins = set()
+    for entry in names:
+        base = entry[:-3] if entry.endswith(".ez") else entry
+        name, sep, version = base.rpartition("-")
+        if sep and version[:1].isdigit() and name.startswith("rabbitmq_") and name != "rabbitmq_prelaunch":
+            plugins.add(name)
+    return sorted(plugins)
 
 
 def pid1_nofile(limits_text, status_text):
@@ -217,7 +236,11 @@ def main():
                   cluster_status=status, boot_error="", cli_error="",
                   package_version=_dpkg_version(module, module.params["package"]),
                   cookie_sha256=_sha256(module.params["cookie_path"]),
-                  nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")))
+                  nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")),
+                  plugins=[])
+    plugins_dir = config_check.find_plugins_dir()
+    if result["package_version"] and plugins_dir:
+        result["plugins"] = shipped_plugins(os.listdir(plugins_dir))
     if cli[0] not in (None, 0):
         result["cli_error"] = " ".join((cli[2] or cli[1]).split())[:500]
     if module.params["boot_error"] or state in ("restart_loop", "failed"):

@@ -1,11 +1,17 @@
 """The single node the default scenario converged, as the running broker reports it."""
 
 import json
+import os
 import uuid
 
 import pika
 import pytest
 import rabbitmq_probe as probe
+import yaml
+
+PROJECT_DIR = os.environ.get(
+    "MOLECULE_PROJECT_DIRECTORY", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+)
 
 DEFAULT_PLUGINS = {
     "rabbitmq_management",
@@ -50,6 +56,54 @@ def test_plugins_enabled_on_the_node(status, hostvars):
     assert wanted <= set(status["active_plugins"])
 
 
+def test_every_shipped_plugin_is_a_choice_of_the_role(host):
+    """The argument spec's plugin choices cover what this series ships."""
+    spec_path = os.path.join(PROJECT_DIR, "roles", "rabbitmq_server", "meta", "argument_specs.yml")
+    with open(spec_path) as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]["rabbitmq_server_plugins"]
+    shipped = set(host.check_output("rabbitmq-plugins -q list --minimal").split())
+    assert shipped, "rabbitmq-plugins listed nothing"
+    assert shipped - set(spec["choices"]) == set()
+
+
+# What each Debian suite of the platforms ships: series and Erlang major.
+SERIES = {"bookworm": ("3.10", 25), "trixie": ("4.0", 27), "forky": ("4.3", 29)}
+CONVERGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "converge.yml")
+
+
+def test_plugin_of_a_later_series_is_refused(host, status):
+    """A 4.3 plugin name passes the argument spec but not the installed 4.0."""
+    if not status["rabbitmq_version"].startswith("4.0."):
+        # One code path for every series: one platform proves it (a playbook
+        # run costs half a minute); 4.3 ships every name the role accepts.
+        pytest.skip("checked on the RabbitMQ 4.0 platform")
+    files = ["/etc/rabbitmq/enabled_plugins", "/etc/rabbitmq/rabbitmq.conf"]
+    before = [host.file(f).content_string for f in files]
+    plugins = sorted(DEFAULT_PLUGINS) + ["rabbitmq_queue_federation"]
+    result = probe.run_playbook(
+        CONVERGE, "--limit", host.backend.get_hostname(), "-e", json.dumps({"rabbitmq_server_plugins": plugins}), check=False
+    )
+    assert result.returncode != 0
+    assert "rabbitmq_queue_federation, which RabbitMQ %s" % status["rabbitmq_version"] in " ".join(result.output.split())
+    assert [host.file(f).content_string for f in files] == before
+
+
+def test_broker_version_and_metadata_store(host, status):
+    codename = host.system_info.codename
+    series, erlang = SERIES[codename]
+    package = host.package("rabbitmq-server").version.split(":")[-1].split("-")[0]
+    assert status["rabbitmq_version"] == package
+    assert status["rabbitmq_version"].startswith(series + ".")
+    otp = host.check_output("rabbitmqctl -q eval 'erlang:system_info(otp_release).'").strip('"')
+    assert int(otp) == erlang
+    flags = {f["name"]: f for f in json.loads(host.check_output("rabbitmqctl -q list_feature_flags --formatter json"))}
+    if series == "4.3":
+        # Khepri is the only metadata store from 4.3 on (required flag).
+        assert flags["khepri_db"]["state"] == "enabled"
+    print("%s: RabbitMQ %s on Erlang/OTP %s, khepri_db %s"
+          % (codename, status["rabbitmq_version"], otp, flags.get("khepri_db", {}).get("state", "absent")))
+
+
 def test_memory_high_watermark(host, status, hostvars):
     configured = hostvars["rabbitmq_server_memory_high_watermark"]["relative"]
     assert status["vm_memory_high_watermark_setting"] == {"relative": configured}
@@ -65,7 +119,9 @@ def test_disk_free_limit(status, hostvars):
 
 def test_open_file_limit_seen_by_the_vm(host, hostvars):
     configured = hostvars["rabbitmq_server_nofile_limit"]
-    assert int(probe.node_eval(host, "file_handle_cache:ulimit().")) == configured
+    # file_handle_cache is gone in 4.3; rabbit_runtime has the same call there.
+    ulimit = "try file_handle_cache:ulimit() catch error:undef -> rabbit_runtime:ulimit() end."
+    assert int(probe.node_eval(host, ulimit)) == configured
     pid = host.check_output("systemctl show -p MainPID --value rabbitmq-server")
     beam = host.check_output("pgrep -P %s -f beam.smp || pgrep -f beam.smp | head -n1" % pid).split()[0]
     limits = host.file("/proc/%s/limits" % beam).content_string

@@ -106,3 +106,11 @@ def test_cookie_checksum_never_the_value(patched, monkeypatch, tmp_path):
 ])
 def test_pid1_nofile(limits, status, expected):
     assert rabbitmq_node_info.pid1_nofile(limits, status) == expected
+
+
+def test_shipped_plugins_from_directory_entries():
+    entries = ["rabbit-4.3.6", "rabbit_common-4.3.6", "rabbitmq_prelaunch-4.3.6", "cowboy-2.12.0",
+               "rabbitmq_management-4.3.6", "rabbitmq_queue_federation-4.3.6", "rabbitmq_shovel-3.10.8.ez",
+               "README", "rabbitmq_web_dispatch-4.3.6"]
+    assert rabbitmq_node_info.shipped_plugins(entries) == [
+        "rabbitmq_management", "rabbitmq_queue_federation", "rabbitmq_shovel", "rabbitmq_web_dispatch"]

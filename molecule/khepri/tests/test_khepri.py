@@ -1,0 +1,94 @@
+"""RabbitMQ 4.3 on Khepri, as the converged cluster reports it.
+
+Runs before the `cluster` scenario's verifier (added by molecule.yml), which
+then puts the same cluster through node loss, guards, a rolling restart,
+a partition and growth/shrinking.
+"""
+
+import json
+import uuid
+
+import pika
+import pytest
+import rabbitmq_probe as probe
+
+
+@pytest.fixture(scope="module")
+def hostvars(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def members(hostvars):
+    return sorted(hostvars["groups"]["rabbitmq"])
+
+
+@pytest.fixture(autouse=True)
+def only_cluster_members(host, members):
+    if host.backend.get_hostname() not in members:
+        pytest.skip("%s is not a cluster member" % host.backend.get_hostname())
+
+
+def test_rabbitmq_4_3_on_erlang_29(host):
+    status = probe.node_status(host)
+    package = host.package("rabbitmq-server").version.split(":")[-1].split("-")[0]
+    assert status["rabbitmq_version"] == package
+    assert status["rabbitmq_version"].startswith("4.3.")
+    assert host.check_output("rabbitmqctl -q eval 'erlang:system_info(otp_release).'").strip('"') == "29"
+
+
+def test_khepri_is_the_metadata_store_of_every_member(host, members):
+    flags = {f["name"]: f["state"] for f in json.loads(host.check_output("rabbitmqctl -q list_feature_flags --formatter json"))}
+    assert flags["khepri_db"] == "enabled"
+    # One Raft cluster of all members: every one a voter, one leader.
+    store = json.loads(host.check_output("rabbitmq-diagnostics -q metadata_store_status --formatter json"))
+    assert sorted(m["Node Name"] for m in store) == sorted("rabbit@%s" % m for m in members)
+    assert {m["Membership"] for m in store} == {"voter"}
+    assert [m["Raft State"] for m in store].count("leader") == 1
+
+
+def test_federation_plugin_pulls_in_the_4_3_split(host):
+    plugins = {p["name"]: p for p in json.loads(host.check_output("rabbitmq-plugins -q list --formatter json"))["plugins"]}
+    assert plugins["rabbitmq_federation"]["enabled"] == "enabled"
+    for part in ("rabbitmq_exchange_federation", "rabbitmq_queue_federation", "rabbitmq_federation_common"):
+        assert plugins[part]["enabled"] == "implicit" and plugins[part]["running"], part
+
+
+def test_no_deprecated_feature_in_use(host):
+    # 4.3 has no list_used_deprecated_features; this is the check it offers.
+    host.check_output("rabbitmq-diagnostics -q check_if_any_deprecated_features_are_used")
+
+
+def test_declared_topology_on_every_member(host, hostvars):
+    address = probe.container_address(host)
+    admin = (hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"])
+    code, vhost = probe.http_get("http://%s:15672/api/vhosts/orders" % address, *admin)
+    assert code == 200 and vhost["default_queue_type"] == "quorum"
+    code, queues = probe.http_get("http://%s:15672/api/queues/orders" % address, *admin)
+    queues = {q["name"]: q for q in queues}
+    assert queues["orders.created"]["type"] == "quorum"
+    assert queues["orders.created"]["policy"] == "orders-limits"
+    assert queues["orders.created"]["effective_policy_definition"]["delivery-limit"] == 5
+    assert len(queues["orders.created"]["members"]) == len(hostvars["groups"]["rabbitmq"])
+    assert queues["orders.log"]["type"] == "stream"
+
+
+def test_application_user_publishes_through_the_topic_exchange(host, hostvars, members):
+    if host.backend.get_hostname() != members[0]:
+        pytest.skip("runs once, on %s" % members[0])
+    user = next(u for u in hostvars["rabbitmq_definitions_users"] if u["name"] == "orders-app")
+    address = probe.container_address(host)
+    body = uuid.uuid4().hex.encode()
+    connection = pika.BlockingConnection(
+        pika.ConnectionParameters(
+            host=address, virtual_host="orders", credentials=pika.PlainCredentials(user["name"], user["password"])
+        )
+    )
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish("orders.events", "order.created", body, pika.BasicProperties(delivery_mode=2), mandatory=True)
+        method, _props, received = channel.basic_get("orders.created", auto_ack=True)
+        assert method is not None and received == body
+    finally:
+        connection.close()
