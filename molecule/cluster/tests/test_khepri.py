@@ -1,8 +1,7 @@
 """RabbitMQ 4.3 on Khepri, as the converged cluster reports it.
 
-Runs before the `cluster` scenario's verifier (added by molecule.yml), which
-then puts the same cluster through node loss, guards, a rolling restart,
-a partition and growth/shrinking.
+The `cluster` scenario (4.3) runs these besides test_cluster.py; on the
+`cluster_classic` scenario (3.10, same directory) they are skipped.
 """
 
 import json
@@ -24,9 +23,17 @@ def members(hostvars):
 
 
 @pytest.fixture(autouse=True)
-def only_cluster_members(host, members):
+def only_cluster_members_on_4_3(host, members):
     if host.backend.get_hostname() not in members:
         pytest.skip("%s is not a cluster member" % host.backend.get_hostname())
+    if not host.package("rabbitmq-server").version.split(":")[-1].startswith("4.3."):
+        pytest.skip("RabbitMQ 4.3 (Khepri) checks")
+
+
+@pytest.fixture()
+def topology(hostvars):
+    if not hostvars.get("rabbitmq_definitions_vhosts"):
+        pytest.skip("no topology declared in this scenario")
 
 
 def test_rabbitmq_4_3_on_erlang_29(host):
@@ -55,11 +62,10 @@ def test_federation_plugin_pulls_in_the_4_3_split(host):
 
 
 def test_no_deprecated_feature_in_use(host):
-    # 4.3 has no list_used_deprecated_features; this is the check it offers.
     host.check_output("rabbitmq-diagnostics -q check_if_any_deprecated_features_are_used")
 
 
-def test_declared_topology_on_every_member(host, hostvars):
+def test_declared_topology_on_every_member(host, hostvars, topology):
     address = probe.container_address(host)
     admin = (hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"])
     code, vhost = probe.http_get("http://%s:15672/api/vhosts/orders" % address, *admin)
@@ -73,7 +79,7 @@ def test_declared_topology_on_every_member(host, hostvars):
     assert queues["orders.log"]["type"] == "stream"
 
 
-def test_application_user_publishes_through_the_topic_exchange(host, hostvars, members):
+def test_application_user_publishes_through_the_topic_exchange(host, hostvars, members, topology):
     if host.backend.get_hostname() != members[0]:
         pytest.skip("runs once, on %s" % members[0])
     user = next(u for u in hostvars["rabbitmq_definitions_users"] if u["name"] == "orders-app")
