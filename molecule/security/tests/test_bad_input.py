@@ -1,7 +1,7 @@
 """Bad input is refused before anything changes.
 
 Each case re-runs this scenario's converge playbook (all three roles, as a
-user would) against the converged sec13 node (RabbitMQ 4.0, TLS only) with
+user would) against the converged sec14 node (RabbitMQ 4.3, TLS only) with
 one mistake in the variables, and checks that:
 
 * the run fails;
@@ -30,7 +30,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONVERGE = os.path.join(HERE, "..", "converge.yml")
-NODE = "sec13"
+NODE = "sec14"
 WORKERS = 3
 
 # A host in the node's cluster group that cannot be reached.
@@ -128,7 +128,7 @@ CASES = [
      ["rabbitmq-env.conf", "not valid shell", "rabbitmq_server_env_extra"], []),
     ("tls-cert-key-mismatch", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec12.pem"},
      ["private key does not belong to the certificate", "rabbitmq_server_tls_cert", "rabbitmq_server_tls_key"], []),
-    ("tls-cert-expired", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec13-expired.pem"},
+    ("tls-cert-expired", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec14-expired.pem"},
      ["the certificate has expired", "rabbitmq_server_tls_cert"], []),
     # --- rabbitmq_cluster -------------------------------------------------
     # The preflight (gathering facts) stops every host when a member cannot

@@ -21,7 +21,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONVERGE = os.path.join(HERE, "..", "converge.yml")
-NODES = ("sec12", "sec13")
+NODES = ("sec12", "sec14")
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 
 ROTATED = {
@@ -79,7 +79,7 @@ def test_both_runs_changed_things(runs):
         assert probe.recap_changed(result.output) > 0
         # the cookie rotation stopped the nodes, which started again
         assert "Stop the node to rotate its Erlang cookie" in result.output
-        assert "changed: [sec12]" in result.output and "changed: [sec13]" in result.output
+        assert "changed: [sec12]" in result.output and "changed: [sec14]" in result.output
 
 
 def test_no_secret_in_the_output(runs):

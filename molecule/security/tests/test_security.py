@@ -1,7 +1,7 @@
 """Secure defaults and TLS, as the running brokers and real clients see them.
 
 sec12 (RabbitMQ 3.10) keeps plain AMQP and binds the management UI to
-loopback; sec13 (RabbitMQ 4.0) serves AMQP and HTTP over TLS only. Both use
+loopback; sec14 (RabbitMQ 4.3) serves AMQP and HTTP over TLS only. Both use
 certificates from the throw-away CA that prepare.yml created.
 """
 
