@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mqops contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Unit tests for module_utils/definitions.py: diff, validation, version rules (no broker)."""
+"""Unit tests for module_utils/definitions/: diff, validation, version rules (no broker)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,23 +13,28 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils import definitions as defs
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import (
-    KINDS,
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import applying
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, VHOST_SCOPED
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.users import (
     USER_TAGS,
-    DefinitionsError,
-    allowed_apply_to,
-    allowed_policy_keys,
-    current_state,
-    group_size_error,
-    mask_uri,
-    needs_cluster_nodes,
-    needs_vhost_details,
-    parse_version,
     password_length_error,
-    plan,
     user_tag_errors,
 )
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError, parse_version
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import plan
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.policy_keys import (
+    allowed_apply_to,
+    allowed_policy_keys,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state import (
+    current_state,
+    needs_cluster_nodes,
+    needs_vhost_details,
+    read_cluster_nodes,
+    read_state,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import mask_uri
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import group_size_error
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
 
@@ -307,7 +312,7 @@ def test_vhost_deletion_takes_its_objects_along(rmq, version):
     desired = {"vhosts": [{"name": "shop", "state": "absent"}],
                "policies": [{"name": "ttl", "vhost": "shop", "state": "absent"}]}
     # Purge every kind that lives inside a virtual host.
-    purge = dict((kind, True) for kind in defs.VHOST_SCOPED)
+    purge = dict((kind, True) for kind in VHOST_SCOPED)
     result = run(rmq, version, desired, purge=purge)
     assert request_lines(result) == ["DELETE /api/vhosts/shop"]
     assert changed_objects(result) == [("vhosts", "vhosts[shop]", "delete")]
@@ -672,7 +677,7 @@ def test_apply_deletes_a_quorum_queue_only_when_empty(rmq, version, details, del
     the_plan = run(rmq, version, desired, recreate_queues=True)
     api = FakeApi(answers={("GET", "/api/queues/shop/orders.q"): details})
     if deleted:
-        defs.apply(api, the_plan)
+        applying.apply(api, the_plan)
         assert [(m, p) for m, p, _b in api.sent] == [
             ("GET", "/api/queues/shop/orders.q"),
             ("DELETE", "/api/queues/shop/orders.q"),
@@ -680,7 +685,7 @@ def test_apply_deletes_a_quorum_queue_only_when_empty(rmq, version, details, del
         ]
     else:
         with pytest.raises(ApiError, match=r"queue 'orders.q' in vhost 'shop' is not empty .*: not re-created"):
-            defs.apply(api, the_plan)
+            applying.apply(api, the_plan)
         assert [m for m, _p, _b in api.sent] == ["GET"]
 
 
@@ -824,6 +829,8 @@ def _with(kind, entry, **extra):
     return desired
 
 
+# Choices and mutually exclusive options are the argument spec's: see
+# test_invalid_arguments_fail_before_any_request in test_rabbitmq_definitions.py.
 VALIDATION_CASES = [
     # regular expressions
     (_with("policies", {"name": "p", "vhost": "shop", "pattern": "([a-z", "definition": {"max-length": 1}}),
@@ -873,8 +880,6 @@ VALIDATION_CASES = [
      None, "global_parameters[g].value: required when state is present"),
     (_with("federation_upstreams", {"name": "u", "vhost": "shop"}),
      None, "federation_upstreams[vhost=shop, name=u].uri: required when state is present"),
-    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://x"], "ack_mode": "later"}),
-     None, "federation_upstreams[vhost=shop, name=u].ack_mode: 'later' is not one of"),
     # references
     (_with("permissions", {"user": "app", "vhost": "nowhere"}),
      None, "permissions[user=app, vhost=nowhere].vhost: virtual host 'nowhere' is neither declared nor existing"),
@@ -925,10 +930,6 @@ VALIDATION_CASES = [
     # users
     (_with("users", {"name": "new"}),
      None, "users[new].password: a new user needs password or password_hash"),
-    (_with("users", {"name": "new", "password": "a", "password_hash": "b"}),
-     None, "users[new].password: password and password_hash are mutually exclusive"),
-    (_with("users", {"name": "new", "password": "a", "hashing_algorithm": "rabbit_password_hashing_sha384"}),
-     None, "users[new].hashing_algorithm: 'rabbit_password_hashing_sha384' is not one of"),
     # duplicates
     ({"users": [{"name": "dup", "password": "a"}, {"name": "dup", "password": "b"}]},
      None, "users[dup]: declared more than once (users[0] and users[1] have the same name)"),
@@ -971,9 +972,6 @@ VALIDATION_CASES = [
     (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
                        "src_delete_after": "sometimes", "dest_uri": ["amqp://"], "dest_queue": "b"}),
      None, "shovels[vhost=shop, name=s].src_delete_after: 'sometimes' is not never, queue-length or a number"),
-    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
-                       "dest_uri": ["amqp://"], "dest_queue": "b", "ack_mode": "eventually"}),
-     None, "shovels[vhost=shop, name=s].ack_mode: 'eventually' is not one of"),
     # limits
     (_with("vhost_limits", {"vhost": "shop", "max_connections": -2}),
      None, "vhost_limits[vhost=shop].max_connections: -2 is not a limit"),
@@ -982,8 +980,6 @@ VALIDATION_CASES = [
     # vhosts, exchanges, queues
     (_with("vhosts", {"name": "q", "default_queue_type": "quorum"}),
      "3.10.8", "vhosts[q].default_queue_type: needs RabbitMQ 3.11 or later (the broker runs 3.10.8)"),
-    (_with("vhosts", {"name": "q", "default_queue_type": "lazy"}),
-     "4.0.5", "vhosts[q].default_queue_type: 'lazy' is not one of classic, quorum, stream"),
     (_with("exchanges", {"name": "amq.mine", "vhost": "shop"}),
      None, "exchanges[vhost=shop, name=amq.mine].name: 'amq.mine' is reserved"),
     (_with("exchanges", {"name": "events", "vhost": "shop", "type": "direct"}),
@@ -997,8 +993,8 @@ VALIDATION_CASES = [
      None, "queues[vhost=shop, name=q].auto_delete: stream queues cannot be auto-delete"),
     (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-queue-type": "classic"}}),
      None, "queues[vhost=shop, name=q].type: 'quorum' contradicts arguments x-queue-type 'classic'"),
-    (_with("queues", {"name": "q", "vhost": "shop", "type": "lazy"}),
-     None, "queues[vhost=shop, name=q].type: 'lazy' is not one of classic, quorum, stream"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-type": "lazy"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-queue-type: 'lazy' is not one of classic, quorum, stream"),
 ]
 
 
@@ -1344,7 +1340,7 @@ def test_apply_sends_pre_requests_import_then_deletions(rmq, version):
                "topic_permissions": [{"user": "app", "vhost": "shop", "exchange": "events", "state": "absent"}]}
     the_plan = run(rmq, version, desired, recreate_queues=True)
     api = FakeApi()
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert [(m, p) for m, p, _b in api.sent] == [
         ("DELETE", "/api/topic-permissions/shop/app"),
         ("DELETE", "/api/queues/shop/orders?if-empty=true"),
@@ -1363,7 +1359,7 @@ def test_apply_looks_up_the_binding_properties_key(rmq, version):
         {"routing_key": "x", "arguments": {"x-match": "all"}, "properties_key": "x~Ab3_"},
     ]
     api = FakeApi(answers={("GET", "/api/bindings/shop/e/events/q/orders.q"): listing})
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert [(m, p) for m, p, _b in api.sent] == [
         ("GET", "/api/bindings/shop/e/events/q/orders.q"),
         ("DELETE", "/api/bindings/shop/e/events/q/orders.q/x~Ab3_"),
@@ -1374,7 +1370,7 @@ def test_apply_binding_already_gone_sends_no_delete(rmq, version):
     the_plan = run(rmq, version, {"bindings": [{"vhost": "shop", "source": "events", "destination": "orders",
                                                "routing_key": "order.#", "state": "absent"}]})
     api = FakeApi(answers={("GET", "/api/bindings/shop/e/events/q/orders"): []})
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert [m for m, _p, _b in api.sent] == ["GET"]
 
 
@@ -1383,12 +1379,12 @@ def test_apply_ignores_404_on_delete_and_raises_other_errors(rmq, version):
                                   "global_parameters": [{"name": "color", "state": "absent"}]})
     gone = ApiError("DELETE", "/api/policies/shop/ttl", 404, "Not Found")
     api = FakeApi(fail={("DELETE", "/api/policies/shop/ttl"): gone})
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert len(api.sent) == 2
     broken = ApiError("DELETE", "/api/policies/shop/ttl", 500, "boom")
     api = FakeApi(fail={("DELETE", "/api/policies/shop/ttl"): broken})
     with pytest.raises(ApiError, match="boom"):
-        defs.apply(api, the_plan)
+        applying.apply(api, the_plan)
     assert len(api.sent) == 1
 
 
@@ -1398,22 +1394,22 @@ def test_apply_stops_when_the_queue_is_not_empty(rmq, version):
     not_empty = ApiError("DELETE", "/api/queues/shop/orders?if-empty=true", 400, "queue 'orders' in vhost 'shop' not empty")
     api = FakeApi(fail={("DELETE", "/api/queues/shop/orders?if-empty=true"): not_empty})
     with pytest.raises(ApiError, match="not empty"):
-        defs.apply(api, the_plan)
+        applying.apply(api, the_plan)
     assert len(api.sent) == 1  # no import after a failed re-creation
 
 
 def test_read_cluster_nodes_only_when_a_group_size_needs_it():
     api = FakeApi()
-    assert defs.read_cluster_nodes(api, {"queues": [{"name": "q", "arguments": {"x-max-length": 1}}]}) is None
+    assert read_cluster_nodes(api, {"queues": [{"name": "q", "arguments": {"x-max-length": 1}}]}) is None
     one = {"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 1}}]}
-    assert defs.read_cluster_nodes(api, one) is None
+    assert read_cluster_nodes(api, one) is None
     assert api.sent == []
 
     nodes = [{"name": "rabbit@a"}, {"name": "rabbit@b"}, {"name": "rabbit@c"}]
     api = FakeApi(answers={("GET", "/api/nodes?columns=name"): nodes})
     desired = {"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 5}}],
                "policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]}
-    assert defs.read_cluster_nodes(api, desired) == 3
+    assert read_cluster_nodes(api, desired) == 3
     assert api.sent == [("GET", "/api/nodes?columns=name", None)]
 
 
@@ -1421,22 +1417,22 @@ def test_read_cluster_nodes_only_when_a_group_size_needs_it():
 def test_read_cluster_nodes_refuses_an_answer_without_nodes(answer):
     api = FakeApi(answers={("GET", "/api/nodes?columns=name"): answer})
     with pytest.raises(ApiError, match="not a list of nodes"):
-        defs.read_cluster_nodes(api, {"policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]})
+        read_cluster_nodes(api, {"policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]})
 
 
 def test_read_state_one_get_unless_vhost_metadata_is_missing(rmq):
     export_4 = rmq.make_export("4.0.5")
     api = FakeApi(answers={("GET", "/api/definitions"): export_4})
-    assert defs.read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_4, None)
+    assert read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_4, None)
     assert len(api.sent) == 1
 
     export_3 = rmq.make_export("3.10.8")
     details = rmq.make_vhost_details()
     api = FakeApi(answers={("GET", "/api/definitions"): export_3,
                            ("GET", "/api/vhosts?columns=name,description,tags,metadata"): details})
-    assert defs.read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_3, details)
+    assert read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_3, details)
     assert [p for _m, p, _b in api.sent] == ["/api/definitions", "/api/vhosts?columns=name,description,tags,metadata"]
 
     api = FakeApi(answers={("GET", "/api/definitions"): export_3})
-    assert defs.read_state(api, {"vhosts": [{"name": "shop"}]}) == (export_3, None)
+    assert read_state(api, {"vhosts": [{"name": "shop"}]}) == (export_3, None)
     assert len(api.sent) == 1

@@ -13,14 +13,14 @@ import io
 import json
 from urllib.error import HTTPError, URLError
 
+import module_docs
 import pytest
-import yaml
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import KINDS
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
 
@@ -368,6 +368,17 @@ def test_recreate_of_a_queue_with_messages_fails_cleanly(broker, rmq):
     "args, message",
     [
         ({"queues": [{"name": "q", "type": "lazy"}]}, "value of type must be one of"),
+        ({"vhosts": [{"name": "q", "default_queue_type": "lazy"}]}, "value of default_queue_type must be one of"),
+        ({"users": [{"name": "new", "password": "Secret-pw-1", "password_hash": "HASH"}]},
+         "parameters are mutually exclusive: password|password_hash found in users"),
+        ({"users": [{"name": "new", "password": "Secret-pw-1", "hashing_algorithm": "rabbit_password_hashing_sha384"}]},
+         "value of hashing_algorithm must be one of"),
+        ({"federation_upstreams": [{"name": "u", "uri": ["amqp://x"], "ack_mode": "later"}]},
+         "value of ack_mode must be one of"),
+        ({"shovels": [{"name": "s", "src_uri": ["amqp://"], "src_queue": "a", "dest_uri": ["amqp://"],
+                       "dest_queue": "b", "ack_mode": "eventually"}]}, "value of ack_mode must be one of"),
+        ({"bindings": [{"source": "x", "destination": "q", "destination_type": "topic"}]},
+         "value of destination_type must be one of"),
         ({"users": [{"password": "x"}]}, "missing required arguments: name"),
         ({"purge": {"everything": True}}, "Unsupported parameters"),
         ({"vhost_limits": [{"vhost": "/", "max_queues": "many"}]}, "max_queues"),
@@ -542,36 +553,8 @@ def test_argument_spec_lists_every_kind_and_the_api_options():
     assert spec["extra_user_tags"] == {"type": "list", "elements": "str", "default": []}
 
 
-def _doc_options(options):
-    """DOCUMENTATION options -> the argument spec fields they document."""
-    result = {}
-    for name, doc in options.items():
-        entry = {"type": doc.get("type", "str")}
-        for field in ("elements", "default", "choices", "required"):
-            if field in doc:
-                entry[field] = doc[field]
-        if "suboptions" in doc:
-            entry["options"] = _doc_options(doc["suboptions"])
-        result[name] = entry
-    return result
-
-
-def _spec_options(spec):
-    result = {}
-    for name, option in spec.items():
-        entry = dict((k, v) for k, v in option.items() if k in ("type", "elements", "default", "choices", "required"))
-        entry.setdefault("type", "str")
-        if entry.get("required") is False:
-            del entry["required"]
-        if "options" in option:
-            entry["options"] = _spec_options(option["options"])
-        result[name] = entry
-    return result
-
-
 def test_documentation_matches_the_argument_spec():
     # A fresh spec: AnsibleModule fills defaults into nested dicts of the one the other tests ran with.
     module = importlib.reload(rabbitmq_definitions)
-    documented = _doc_options(yaml.safe_load(module.DOCUMENTATION)["options"])
-    spec = dict((k, v) for k, v in module.ARGUMENT_SPEC.items() if k not in http_api.API_ARGUMENT_SPEC)
-    assert documented == _spec_options(spec)
+    documented = module_docs.doc_options(module_docs.module_documentation("rabbitmq_definitions")["options"])
+    assert documented == module_docs.spec_options(module.ARGUMENT_SPEC)
