@@ -305,6 +305,8 @@ def main():
             extra_user_tags=params["extra_user_tags"],
             min_password_length=params["min_password_length"],
             cluster_nodes=cluster_nodes,
+            api_user=params["api_user"],
+            api_password=params["api_password"],
         )
     except DefinitionsError as exc:
         module.fail_json(

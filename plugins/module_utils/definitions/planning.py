@@ -210,13 +210,15 @@ class Planner(object):
 
 def plan(export, desired, vhost_details=None, purge=None, protected_users=(), recreate_queues=False,
          extra_policy_keys=(), hasher=hash_password, extra_user_tags=(), min_password_length=0,
-         cluster_nodes=None):
+         cluster_nodes=None, api_user=None, api_password=None):
     """Compare ``export`` (GET /api/definitions) with ``desired`` ({kind: [entries]}).
 
     ``extra_user_tags``: user tags accepted besides the built-in ones.
     ``min_password_length``: shortest plain password accepted (0: any).
     ``cluster_nodes``: number of cluster nodes (state.read_cluster_nodes()),
     to check quorum initial group sizes against; None checks only their form.
+    ``api_user``, ``api_password``: the user the module logs in as, whose
+    password only ``api_password`` may set (None: no such rule).
 
     Returns a Plan; raises DefinitionsError (every problem found, each naming
     the object and the field) before anything would be changed.
@@ -235,6 +237,8 @@ def plan(export, desired, vhost_details=None, purge=None, protected_users=(), re
             extra_user_tags=extra_user_tags or (),
             min_password_length=min_password_length or 0,
             cluster_nodes=cluster_nodes,
+            api_user=api_user,
+            api_password=api_password,
         ),
         hasher=hasher,
         errors=errors,

@@ -26,6 +26,9 @@ def declare(desired, errors):
         declared = {}
         positions = {}
         for index, entry in enumerate(desired.get(kind.name) or []):
+            for field in kind.name_fields or kind.key_fields:
+                if kind.get(entry, field) == "":
+                    errors.append("%s[%d].%s: must not be empty; allowed: a non-empty name" % (kind.name, index, field))
             decl = kind.declare(entry, errors)
             if decl.key in declared:
                 errors.append(

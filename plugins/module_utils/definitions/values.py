@@ -3,8 +3,9 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Checks of single values that several kinds share (pure functions).
 
-Each returns None when the value is fine, else the reason, worded to
-follow ``<object>.<field>: `` and to say what is allowed.
+Each check returns None when the value is fine, else the reason, worded to
+follow ``<object>.<field>: `` and to say what is allowed. ``rule_errors()``
+applies a table of such checks (queue arguments, policy keys) to a dict.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,6 +13,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+
+# rabbit_misc:check_expiry/1: TTLs and expiries at most 10 years, in ms.
+MAX_EXPIRY_MS = 315360000000
+_DURATION = re.compile(r"^([0-9]+)([YMDhms])$")
 
 
 def regex_error(pattern):
@@ -64,3 +69,74 @@ def limit_error(value):
     if not is_int(value) or value < -1:
         return "%r is not a limit (a whole number, 0 or more; -1 for no limit)" % (value,)
     return None
+
+
+# -- value checks for rule tables: each returns None or the reason --
+
+
+def integer(low=None, high=None, what="a whole number"):
+    def check(value):
+        if is_int(value) and (low is None or value >= low) and (high is None or value <= high):
+            return None
+        if low is not None and high is not None:
+            allowed = "%s from %d to %d" % (what, low, high)
+        elif low is not None:
+            allowed = "%s, %d or more" % (what, low)
+        else:
+            allowed = what
+        return "%r is not allowed; allowed: %s" % (value, allowed)
+
+    return check
+
+
+def text(value):
+    if isinstance(value, str):
+        return None
+    return "%r is not allowed; allowed: a string" % (value,)
+
+
+def boolean(value):
+    if isinstance(value, bool):
+        return None
+    return "%r is not allowed; allowed: true or false (a boolean, not a string)" % (value,)
+
+
+def one_of(*choices):
+    def check(value):
+        if value in choices and not isinstance(value, bool):
+            return None
+        return "%r is not allowed; allowed: %s" % (value, ", ".join(str(c) for c in choices))
+
+    return check
+
+
+def duration(value):
+    """A stream max-age: a positive whole number and a unit, for example ``7D``."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match and int(match.group(1)) > 0:
+        return None
+    return "%r is not allowed; allowed: a whole number above 0 and a unit Y, M, D, h, m or s (for example 7D)" % (
+        value,)
+
+
+def pattern(value):
+    reason = text(value)
+    if reason is None and regex_error(value):
+        return "%r is not a valid regular expression: %s" % (value, regex_error(value))
+    return reason
+
+
+def rule_errors(where, values, rules):
+    """One message per entry of ``values`` whose rule (a check above) refuses it.
+
+    ``rules`` maps names to checks; names without a rule are not checked.
+    """
+    errors = []
+    for name in sorted(values):
+        check = rules.get(name)
+        if check is None:
+            continue
+        reason = check(values[name])
+        if reason:
+            errors.append("%s.%s: %s" % (where, name, reason))
+    return errors

@@ -58,7 +58,7 @@ class Exchanges(Kind):
 
     def check(self, decl, entry, errors):
         name = decl.key[1]
-        if name in DEFAULT_EXCHANGES or name.startswith(RESERVED_PREFIX):
+        if name and (name in DEFAULT_EXCHANGES or name.startswith(RESERVED_PREFIX)):
             errors.append("%s.name: %r is reserved (the amq. prefix and the default exchange belong to the broker)"
                           % (decl.label, name))
 

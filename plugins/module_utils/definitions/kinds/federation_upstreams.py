@@ -13,7 +13,8 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.b
     ParameterKind,
     state,
 )
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import one_or_list
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import one_or_list, uri_errors
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import integer, rule_errors
 
 ACK_MODE = dict(type="str", choices=["on-confirm", "on-publish", "no-ack"], default="on-confirm")
 
@@ -59,9 +60,18 @@ class FederationUpstreams(ParameterKind):
         value.update(entry.get("extra") or {})
         return value
 
+    # Options the argument spec types as int: the broker wants them not negative.
+    value_rules = dict((field, integer(0)) for field in ("prefetch_count", "reconnect_delay", "max_hops", "expires",
+                                                         "message_ttl"))
+
     def check(self, decl, entry, errors):
-        if decl.present and not decl.value["uri"]:
+        if not decl.present:
+            return
+        if not decl.value["uri"]:
             errors.append("%s.uri: required when state is present" % decl.label)
+        errors.extend(uri_errors(decl.label + ".uri", entry.get("uri")))
+        errors.extend(rule_errors(decl.label, dict((k, v) for k, v in entry.items() if v is not None),
+                                  self.value_rules))
 
 
 KIND = FederationUpstreams()

@@ -15,8 +15,14 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.policy_
     POLICY_GROUP_SIZE_KEY,
     allowed_apply_to,
     allowed_policy_keys,
+    ha_errors,
+    value_rules,
 )
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import group_size_error, regex_error
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import (
+    group_size_error,
+    regex_error,
+    rule_errors,
+)
 
 POLICY_OPTIONS = {
     "name": NAME,
@@ -34,7 +40,8 @@ POLICY_OPTIONS = {
         type="dict",
         description=[
             "Policy keys and values, for example C(max-length) with C(1000). Keys the broker version does not"
-            " know are refused before any change. Required when present.",
+            " know, and values of the wrong type or out of range (C(max-length) must be a whole number,"
+            " C(overflow) one of its modes...), are refused before any change. Required when present.",
             "C(initial-cluster-size) must be a whole number from 1 to the number of cluster nodes.",
         ],
     ),
@@ -101,6 +108,10 @@ class Policies(Kind):
             else:
                 errors.append("%s.definition: %r is not a known %s key on RabbitMQ %s"
                               % (decl.label, name, "operator policy" if self.operator else "policy", shown))
+        known = dict((k, v) for k, v in definition.items() if k in keys)
+        errors.extend(rule_errors(decl.label + ".definition", known, value_rules(ctx.version)))
+        if HA_POLICY_KEYS & set(known):
+            errors.extend(ha_errors(decl.label + ".definition", known))
         if POLICY_GROUP_SIZE_KEY in definition:
             error = group_size_error("%s.definition.%s" % (decl.label, POLICY_GROUP_SIZE_KEY),
                                      definition[POLICY_GROUP_SIZE_KEY], ctx.option("cluster_nodes"))

@@ -13,10 +13,13 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import api
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import exchanges, vhosts
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.base import VHOST, Kind, state
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import differences
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.queue_arguments import (
+    GROUP_SIZE_ARGUMENTS,
+    argument_errors,
+)
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import group_size_error
 
 QUEUE_TYPES = vhosts.QUEUE_TYPES
-GROUP_SIZE_ARGUMENT = "x-quorum-initial-group-size"
 
 
 class Queues(Kind):
@@ -34,7 +37,9 @@ class Queues(Kind):
                                                                " streams always do)."),
         "auto_delete": dict(type="bool", default=False, description="Deleted when its last consumer unsubscribes."),
         "arguments": dict(type="dict", default={}, description=[
-            "Optional arguments, for example C(x-max-length).",
+            "Optional arguments, for example C(x-max-length). The ones RabbitMQ knows are checked before any"
+            " change: their type and value (C(x-max-length) a whole number, C(x-overflow) one of its modes,"
+            " C(x-max-age) like C(7D)...) and whether the queue type takes them.",
             "C(x-quorum-initial-group-size) must be a whole number from 1 to the number of cluster nodes (read"
             " with C(GET /api/nodes) when it is above 1)."]),
         "state": state("V(absent) deletes the queue and its messages."),
@@ -74,16 +79,21 @@ class Queues(Kind):
 
     def group_sizes(self, entry):
         arguments = entry.get("arguments")
-        if isinstance(arguments, dict) and GROUP_SIZE_ARGUMENT in arguments:
-            return [arguments[GROUP_SIZE_ARGUMENT]]
-        return []
+        if not isinstance(arguments, dict):
+            return []
+        return [arguments[name] for name in GROUP_SIZE_ARGUMENTS if name in arguments]
 
     def validate(self, decl, ctx, errors):
-        if decl.present and GROUP_SIZE_ARGUMENT in decl.value["arguments"]:
-            error = group_size_error("%s.arguments.%s" % (decl.label, GROUP_SIZE_ARGUMENT),
-                                     decl.value["arguments"][GROUP_SIZE_ARGUMENT], ctx.option("cluster_nodes"))
-            if error:
-                errors.append(error)
+        if not decl.present:
+            return
+        arguments = decl.value["arguments"]
+        for name in GROUP_SIZE_ARGUMENTS:
+            if name in arguments:
+                error = group_size_error("%s.arguments.%s" % (decl.label, name), arguments[name],
+                                         ctx.option("cluster_nodes"))
+                if error:
+                    errors.append(error)
+        errors.extend(argument_errors(decl.label, arguments, self.want(decl, ctx)["type"], ctx.version))
 
     def validate_state(self, decl, have, ctx, errors):
         if ctx.option("recreate_queues") or not decl.present or have is None:

@@ -14,7 +14,8 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.b
     state,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.federation_upstreams import ACK_MODE
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import one_or_list
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import one_or_list, uri_errors
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import integer, rule_errors
 
 
 class Shovels(ParameterKind):
@@ -66,10 +67,16 @@ class Shovels(ParameterKind):
         value.update(entry.get("extra") or {})
         return value
 
+    value_rules = {"src_prefetch_count": integer(0), "reconnect_delay": integer(0)}
+
     def check(self, decl, entry, errors):
         if not decl.present:
             return
         value = decl.value
+        errors.extend(uri_errors(decl.label + ".src_uri", entry.get("src_uri")))
+        errors.extend(uri_errors(decl.label + ".dest_uri", entry.get("dest_uri")))
+        errors.extend(rule_errors(decl.label, dict((k, v) for k, v in entry.items() if v is not None),
+                                  self.value_rules))
         if not value.get("src-uri"):
             errors.append("%s.src_uri: required when state is present" % decl.label)
         if ("src-queue" in value) == ("src-exchange" in value):

@@ -41,6 +41,55 @@ def user_tag_errors(where, tags, extra_tags=()):
     ]
 
 
+# Named in the messages about the API user: the module options and the
+# variables of the mqops.rabbitmq roles they come from.
+API_PASSWORD_OWNER = (
+    "api_password (through the roles: rabbitmq_definitions_api_password, which defaults to"
+    " rabbitmq_server_admin_password)"
+)
+USERS_OPTION = "users (through the role: rabbitmq_definitions_users)"
+
+
+def api_user_errors(decl, api_user, api_password):
+    """The user the module logs in as has one password owner: api_password.
+
+    Declaring it in ``users`` with another password (or a hash of another
+    password) would change the password the next run logs in with (HTTP
+    401), and runs would flip it back and forth; deleting it or taking its
+    administrator tag would lock the module out. Values are never shown.
+    """
+    label = decl.label
+    if not decl.present:
+        return ["%s: the API user (api_user) cannot be deleted: every run logs in as it; remove this entry from %s"
+                % (label, USERS_OPTION)]
+    errors = []
+    opts = decl.options
+    if opts["update_password"] == "always" and api_password is not None:
+        if opts["password"] is not None and opts["password"] != api_password:
+            errors.append(
+                "%s.password: differs from %s, the password every run logs in with; the administrator's password"
+                " has one owner: leave password out of this entry in %s (or give the same one) and change it"
+                " through %s; the values are not shown" % (label, API_PASSWORD_OWNER, USERS_OPTION, API_PASSWORD_OWNER))
+        elif opts["password_hash"] is not None and not _matches(api_password, opts["password_hash"],
+                                                                   opts["hashing_algorithm"]):
+            errors.append(
+                "%s.password_hash: is not a hash of %s, the password every run logs in with; the administrator's"
+                " password has one owner: leave password_hash out of this entry in %s and change it through %s;"
+                " the values are not shown" % (label, API_PASSWORD_OWNER, USERS_OPTION, API_PASSWORD_OWNER))
+    tags = decl.value["tags"]
+    if tags is not None and "administrator" not in tags:
+        errors.append("%s.tags: the API user needs the administrator tag (every run logs in as it to read and write"
+                      " definitions); allowed: tags that include administrator" % label)
+    return errors
+
+
+def _matches(password, password_hash, algorithm):
+    try:
+        return password_matches(password, password_hash, algorithm)
+    except UnsupportedHashingAlgorithm:
+        return False
+
+
 def password_length_error(where, password, min_length):
     """None when ``password`` is long enough, else a message without the password.
 
@@ -58,7 +107,11 @@ class Users(Kind):
     options = dict(
         USER_OPTIONS,
         password=with_description(USER_OPTIONS["password"],
-                                  "Must have at least O(min_password_length) characters."),
+                                  "Must have at least O(min_password_length) characters.",
+                                  "For O(api_user) (the administrator the module logs in as), it must be"
+                                  " O(api_password) or be left out: the administrator's password has one owner."
+                                  " Deleting O(api_user) or declaring it without the V(administrator) tag is"
+                                  " refused too."),
         tags=with_description(USER_OPTIONS["tags"],
                               "Any other tag is refused unless listed in O(extra_user_tags) (RabbitMQ would store"
                               " it and grant nothing)."),
@@ -88,7 +141,9 @@ class Users(Kind):
         return {"tags": None if entry.get("tags") is None else normalise_tags(entry.get("tags"))}
 
     def validate(self, decl, ctx, errors):
-        """Tags the broker knows (or extra_user_tags), plain passwords long enough."""
+        """Tags the broker knows (or extra_user_tags), plain passwords long enough, the API user's password."""
+        if ctx.option("api_user") is not None and decl.key[0] == ctx.option("api_user"):
+            errors.extend(api_user_errors(decl, ctx.option("api_user"), ctx.option("api_password")))
         if not decl.present:
             return
         if decl.value["tags"] is not None:

@@ -36,7 +36,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state i
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import mask_uri
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import group_size_error
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 
 
 def fake_hasher(password, algorithm):
@@ -995,6 +995,118 @@ VALIDATION_CASES = [
      None, "queues[vhost=shop, name=q].type: 'quorum' contradicts arguments x-queue-type 'classic'"),
     (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-type": "lazy"}}),
      None, "queues[vhost=shop, name=q].arguments.x-queue-type: 'lazy' is not one of classic, quorum, stream"),
+    # queue arguments: type, value and queue type
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-max-length": "1000"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-length: '1000' is not allowed; allowed: a whole number, 0 or"
+           " more"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-max-length-bytes": -5}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-length-bytes: -5 is not allowed; allowed: a whole number, 0"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-message-ttl": -1}}),
+     None, "queues[vhost=shop, name=q].arguments.x-message-ttl: -1 is not allowed; allowed: milliseconds from 0 to"
+           " 315360000000"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-expires": 0}}),
+     None, "queues[vhost=shop, name=q].arguments.x-expires: 0 is not allowed; allowed: milliseconds from 1 to"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-overflow": "drop-tail"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-overflow: 'drop-tail' is not allowed; allowed: drop-head,"
+           " reject-publish, reject-publish-dlx"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-dead-letter-exchange": 5}}),
+     None, "queues[vhost=shop, name=q].arguments.x-dead-letter-exchange: 5 is not allowed; allowed: a string"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-dead-letter-routing-key": "dead"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-dead-letter-routing-key: needs x-dead-letter-exchange"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-single-active-consumer": "yes"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-single-active-consumer: 'yes' is not allowed; allowed: true or"
+           " false"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-max-priority": 300}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-priority: 300 is not allowed; allowed: a whole number from 0"
+           " to 255"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-mode": "fast"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-queue-mode: 'fast' is not allowed; allowed: default, lazy"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-max-priority": 10}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-priority: not an argument of quorum queues (the broker"
+           " refuses it); allowed for: classic"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-delivery-limit": "5"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-delivery-limit: '5' is not allowed; allowed: a whole number"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-queue-leader-locator": "near"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-queue-leader-locator: 'near' is not allowed; allowed:"
+           " client-local, balanced"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream", "arguments": {"x-max-age": "7 days"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-age: '7 days' is not allowed; allowed: a whole number above 0"
+           " and a unit Y, M, D, h, m or s"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream", "arguments": {"x-max-age": "0D"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-age: '0D' is not allowed"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream",
+                      "arguments": {"x-stream-max-segment-size-bytes": -1}}),
+     None, "queues[vhost=shop, name=q].arguments.x-stream-max-segment-size-bytes: -1 is not allowed"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream", "arguments": {"x-initial-cluster-size": 0}}),
+     None, "queues[vhost=shop, name=q].arguments.x-initial-cluster-size: 0 is not a group size"),
+    # policy and operator policy values by key
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"max-length": "1000"}}),
+     None, "policies[vhost=/, name=p].definition.max-length: '1000' is not allowed; allowed: a whole number, 0 or"
+           " more"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"message-ttl": -5}}),
+     None, "policies[vhost=/, name=p].definition.message-ttl: -5 is not allowed; allowed: milliseconds, 0 or more"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"expires": 0}}),
+     None, "policies[vhost=/, name=p].definition.expires: 0 is not allowed; allowed: milliseconds, 1 or more"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"overflow": "drop-tail"}}),
+     None, "policies[vhost=/, name=p].definition.overflow: 'drop-tail' is not allowed; allowed: drop-head,"
+           " reject-publish, reject-publish-dlx"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"dead-letter-exchange": 7}}),
+     None, "policies[vhost=/, name=p].definition.dead-letter-exchange: 7 is not allowed; allowed: a string"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"max-age": "forever"}}),
+     None, "policies[vhost=/, name=p].definition.max-age: 'forever' is not allowed"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"queue-version": 3}}),
+     None, "policies[vhost=/, name=p].definition.queue-version: 3 is not allowed; allowed: 1, 2"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"federation-upstream-pattern": "(("}}),
+     None, "policies[vhost=/, name=p].definition.federation-upstream-pattern: '((' is not a valid regular"
+           " expression"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"delivery-limit": -1}}),
+     "3.10.8", "policies[vhost=/, name=p].definition.delivery-limit: -1 is not allowed; allowed: a whole number, 0"),
+    (_with("policies", {"name": "ha", "pattern": ".", "definition": {"ha-mode": "some"}}),
+     "3.10.8", "policies[vhost=/, name=ha].definition.ha-mode: 'some' is not allowed; allowed: all, exactly, nodes"),
+    (_with("policies", {"name": "ha", "pattern": ".", "definition": {"ha-mode": "exactly", "ha-params": "two"}}),
+     "3.10.8", "policies[vhost=/, name=ha].definition.ha-params: 'two' is not allowed; allowed with ha-mode exactly"),
+    (_with("policies", {"name": "ha", "pattern": ".", "definition": {"ha-sync-mode": "automatic"}}),
+     "3.10.8", "policies[vhost=/, name=ha].definition.ha-sync-mode: needs ha-mode"),
+    (_with("operator_policies", {"name": "o", "pattern": ".", "definition": {"max-length": "x"}}),
+     None, "operator_policies[vhost=/, name=o].definition.max-length: 'x' is not allowed"),
+    # empty names, for every kind that has one
+    (_with("vhosts", {"name": ""}), None, "vhosts[0].name: must not be empty; allowed: a non-empty name"),
+    (_with("users", {"name": "", "password": "x"}), None, "users[0].name: must not be empty"),
+    (_with("permissions", {"user": "app", "vhost": ""}), None, "permissions[0].vhost: must not be empty"),
+    (_with("topic_permissions", {"user": "", "vhost": "shop"}), None, "topic_permissions[0].user: must not be empty"),
+    (_with("policies", {"name": "", "pattern": ".", "definition": {"max-length": 1}}),
+     None, "policies[0].name: must not be empty"),
+    (_with("vhost_limits", {"vhost": "", "max_queues": 1}), None, "vhost_limits[0].vhost: must not be empty"),
+    (_with("user_limits", {"user": "", "max_channels": 1}), None, "user_limits[0].user: must not be empty"),
+    (_with("global_parameters", {"name": "", "value": 1}), None, "global_parameters[0].name: must not be empty"),
+    (_with("federation_upstreams", {"name": "", "vhost": "shop", "uri": ["amqp://x"]}),
+     None, "federation_upstreams[0].name: must not be empty"),
+    (_with("exchanges", {"name": "", "vhost": "shop"}), None, "exchanges[0].name: must not be empty"),
+    (_with("queues", {"name": "", "vhost": "shop"}), None, "queues[0].name: must not be empty"),
+    (_with("bindings", {"vhost": "shop", "source": "events", "destination": ""}),
+     None, "bindings[0].destination: must not be empty"),
+    # URIs (never shown: they may hold a password) and numbers of upstreams and shovels
+    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["http://h/shop"], "src_queue": "a",
+                       "dest_uri": ["amqp://"], "dest_queue": "b"}),
+     None, "shovels[vhost=shop, name=s].src_uri[0]: not a valid AMQP URI (scheme 'http' is not amqp or amqps);"
+           " allowed: amqp://[user[:password]@]host[:port][/vhost][?query]"),
+    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
+                       "dest_uri": ["amqp://u:Secret@h:99999/v"], "dest_queue": "b"}),
+     None, "shovels[vhost=shop, name=s].dest_uri[0]: not a valid AMQP URI (the port is not a number from 1 to"
+           " 65535)"),
+    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
+                       "dest_uri": ["amqp://"], "dest_queue": "b", "reconnect_delay": -3}),
+     None, "shovels[vhost=shop, name=s].reconnect_delay: -3 is not allowed; allowed: a whole number, 0 or more"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://ok", "amqp//dc2"]}),
+     None, "federation_upstreams[vhost=shop, name=u].uri[1]: not a valid AMQP URI (no scheme)"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqps://"]}),
+     None, "federation_upstreams[vhost=shop, name=u].uri[0]: not a valid AMQP URI (amqps needs a host)"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://h/a/b"]}),
+     None, "federation_upstreams[vhost=shop, name=u].uri[0]: not a valid AMQP URI (the virtual host has a '/'"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://h"], "prefetch_count": -1}),
+     None, "federation_upstreams[vhost=shop, name=u].prefetch_count: -1 is not allowed; allowed: a whole number, 0"),
+    (_with("user_limits", {"user": "app", "max_connections": "10"}),
+     None, "user_limits[user=app].max_connections: '10' is not a limit"),
 ]
 
 
@@ -1006,6 +1118,43 @@ def test_validation_errors(rmq, version, desired, only_version, expected):
     assert any(e.startswith(expected) for e in errors), errors
 
 
+@pytest.mark.parametrize("desired, expected", [
+    ({"queues": [{"name": "q", "vhost": "shop", "type": "quorum",
+                  "arguments": {"x-delivery-limit": -1, "x-queue-leader-locator": "balanced"}}]}, True),
+    ({"queues": [{"name": "q", "vhost": "shop", "arguments": {"x-queue-leader-locator": "client-local"}}]}, True),
+    ({"policies": [{"name": "p", "pattern": ".", "definition": {"delivery-limit": -1}}]}, True),
+])
+def test_values_rabbitmq_4_accepts(rmq, desired, expected):
+    assert run(rmq, "4.0.5", desired).changed is expected
+    with pytest.raises(DefinitionsError):
+        run(rmq, "3.10.8", desired)
+
+
+@pytest.mark.parametrize("arguments, qtype", [
+    ({"x-max-length": 10, "x-overflow": "reject-publish", "x-message-ttl": 0, "x-expires": 1000,
+      "x-dead-letter-exchange": "dlx", "x-dead-letter-routing-key": "dead", "x-single-active-consumer": True,
+      "x-max-priority": 10, "x-queue-mode": "lazy", "x-queue-version": 2, "x-max-length-bytes": 0}, "classic"),
+    ({"x-delivery-limit": 5, "x-dead-letter-strategy": "at-least-once", "x-quorum-initial-group-size": 1,
+      "x-queue-leader-locator": "client-local", "x-max-in-memory-length": 0}, "quorum"),
+    ({"x-max-age": "7D", "x-stream-max-segment-size-bytes": 500000000, "x-initial-cluster-size": 1,
+      "x-max-length-bytes": 1000000}, "stream"),
+    ({"x-custom-plugin-argument": "anything"}, "classic"),
+])
+def test_valid_queue_arguments_are_accepted(rmq, version, arguments, qtype):
+    desired = {"queues": [{"name": "q", "vhost": "shop", "type": qtype, "arguments": arguments}]}
+    assert run(rmq, version, desired).document["queues"][0]["arguments"] == dict(arguments, **{"x-queue-type": qtype})
+
+
+def test_uri_errors_never_show_the_uri(rmq, version):
+    desired = {"shovels": [{"name": "s", "vhost": "shop", "src_uri": ["amqp://u:Pw-Secret@h:notaport/v"],
+                            "src_queue": "a", "dest_uri": ["amqps://shovel:Other-Secret@/v"], "dest_queue": "b"}],
+               "federation_upstreams": [{"name": "u", "vhost": "shop", "uri": ["amqp:/fed:Fed-Secret@dc1/shop"]}]}
+    errors = errors_of(rmq, version, desired)
+    assert len(errors) == 3, errors
+    for secret in ("Pw-Secret", "Other-Secret", "Fed-Secret", "notaport", "dc1"):
+        assert secret not in " ".join(errors)
+
+
 def test_validation_covers_every_kind():
     kinds = set()
     for desired, _version, _expected in VALIDATION_CASES:
@@ -1013,10 +1162,16 @@ def test_validation_covers_every_kind():
     assert kinds == set(KINDS)
 
 
-@pytest.mark.parametrize("key", ["ha-mode", "ha-params", "ha-sync-mode"])
-def test_ha_policies_are_accepted_on_3(rmq, key):
-    desired = {"policies": [{"name": "ha", "pattern": ".", "definition": {key: "all"}}]}
-    assert run(rmq, "3.10.8", desired).document["policies"][0]["definition"] == {key: "all"}
+# Valid definitions only: the broker refuses ha-params or ha-sync-mode
+# without ha-mode, and ha-sync-mode "all".
+@pytest.mark.parametrize("definition", [
+    {"ha-mode": "all"},
+    {"ha-mode": "exactly", "ha-params": 2},
+    {"ha-mode": "all", "ha-sync-mode": "automatic"},
+])
+def test_ha_policies_are_accepted_on_3(rmq, definition):
+    desired = {"policies": [{"name": "ha", "pattern": ".", "definition": definition}]}
+    assert run(rmq, "3.10.8", desired).document["policies"][0]["definition"] == definition
 
 
 def test_version_specific_features_are_accepted_where_supported(rmq):
@@ -1436,3 +1591,63 @@ def test_read_state_one_get_unless_vhost_metadata_is_missing(rmq):
     api = FakeApi(answers={("GET", "/api/definitions"): export_3})
     assert read_state(api, {"vhosts": [{"name": "shop"}]}) == (export_3, None)
     assert len(api.sent) == 1
+
+
+# --- the API user's password has one owner ---------------------------------------------------------------
+
+OWNER_ERROR = (
+    "users[admin].password: differs from api_password (through the roles: rabbitmq_definitions_api_password, which"
+    " defaults to rabbitmq_server_admin_password), the password every run logs in with; the administrator's password"
+    " has one owner: leave password out of this entry in users (through the role: rabbitmq_definitions_users) (or"
+    " give the same one) and change it through api_password (through the roles: rabbitmq_definitions_api_password,"
+    " which defaults to rabbitmq_server_admin_password); the values are not shown"
+)
+
+
+def run_as_admin(rmq, version, users, **options):
+    return run(rmq, version, {"users": users}, api_user="admin", api_password=rmq.ADMIN_PASSWORD, **options)
+
+
+@pytest.mark.parametrize("entry", [
+    {"name": "admin", "password": "admin-Pa55word", "tags": ["administrator"]},
+    {"name": "admin"},
+    {"name": "admin", "password": "Another-Pa55word", "update_password": "on_create"},
+])
+def test_api_user_declared_with_its_own_password_changes_nothing(rmq, version, entry):
+    assert run_as_admin(rmq, version, [entry]).changes == []
+
+
+def test_api_user_hash_of_its_own_password_is_accepted(rmq, version):
+    # Another salt: stored as declared, and the next run logs in with the same password.
+    other_salt = hash_password(rmq.ADMIN_PASSWORD, rmq.SHA256, b"\x0f\x0e\x0d\x0c")
+    result = run_as_admin(rmq, version, [{"name": "admin", "password_hash": other_salt}])
+    assert result.document["users"][0]["password_hash"] == other_salt
+    assert run_as_admin(rmq, version, [{"name": "admin", "password_hash": rmq.ADMIN_HASH}]).changes == []
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ({"name": "admin", "password": "Other-Pa55word-1"}, [OWNER_ERROR]),
+    ({"name": "admin", "password_hash": "HASH-of-something-else"},
+     ["users[admin].password_hash: is not a hash of api_password (through the roles:"
+      " rabbitmq_definitions_api_password, which defaults to rabbitmq_server_admin_password), the password every run"
+      " logs in with; the administrator's password has one owner: leave password_hash out of this entry in users"
+      " (through the role: rabbitmq_definitions_users) and change it through api_password (through the roles:"
+      " rabbitmq_definitions_api_password, which defaults to rabbitmq_server_admin_password); the values are not"
+      " shown"]),
+    ({"name": "admin", "state": "absent"},
+     ["users[admin]: the API user (api_user) cannot be deleted: every run logs in as it; remove this entry from users"
+      " (through the role: rabbitmq_definitions_users)"]),
+    ({"name": "admin", "tags": ["management"]},
+     ["users[admin].tags: the API user needs the administrator tag (every run logs in as it to read and write"
+      " definitions); allowed: tags that include administrator"]),
+])
+def test_api_user_password_has_one_owner(rmq, version, entry, expected):
+    errors = errors_of(rmq, version, {"users": [entry]}, api_user="admin", api_password=rmq.ADMIN_PASSWORD)
+    assert errors == expected
+    assert rmq.ADMIN_PASSWORD not in " ".join(errors) and "Other-Pa55word-1" not in " ".join(errors)
+
+
+def test_other_users_and_plans_without_an_api_user_are_not_concerned(rmq, version):
+    # Without api_user (direct callers), and for any other user, the rule does not apply.
+    assert run(rmq, version, {"users": [{"name": "admin", "password": "Other-Pa55word-1"}]}).changed
+    assert run_as_admin(rmq, version, [{"name": "app", "password": "Other-Pa55word-1"}]).changed

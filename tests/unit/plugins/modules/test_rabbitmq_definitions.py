@@ -517,6 +517,45 @@ def test_failing_node_read_is_reported(broker, rmq):
     )
 
 
+# --- the API user's password has one owner ------------------------------------------------------
+
+
+def test_api_user_declared_with_another_password_fails_before_any_change(broker, rmq):
+    fake = broker("4.0.5")
+    args = {"api_user": "admin", "users": [{"name": "admin", "password": "Other-Admin-Pw-1", "tags": ["administrator"]}]}
+    result = run_module(args, expect=AnsibleFailJson)
+    assert fake.lines() == ["GET /api/definitions"]
+    assert result["errors"] == [
+        "users[admin].password: differs from api_password (through the roles: rabbitmq_definitions_api_password,"
+        " which defaults to rabbitmq_server_admin_password), the password every run logs in with; the"
+        " administrator's password has one owner: leave password out of this entry in users (through the role:"
+        " rabbitmq_definitions_users) (or give the same one) and change it through api_password (through the roles:"
+        " rabbitmq_definitions_api_password, which defaults to rabbitmq_server_admin_password); the values are not"
+        " shown",
+    ]
+    result.pop("_no_log_values")
+    shown = json.dumps(result)
+    assert "Other-Admin-Pw-1" not in shown and API_PASSWORD not in shown
+
+
+@pytest.mark.parametrize("users", [
+    [{"name": "admin", "password": "admin-Pa55word", "tags": ["administrator"]}],
+    [{"name": "admin"}],
+])
+def test_api_user_declared_with_its_own_password_is_a_noop(broker, rmq, users):
+    fake = broker("4.0.5")
+    result = run_module({"api_user": "admin", "api_password": rmq.ADMIN_PASSWORD, "users": users})
+    assert result["changed"] is False
+    assert fake.lines() == ["GET /api/definitions"]
+
+
+def test_api_user_cannot_be_deleted(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module({"api_user": "admin", "users": [{"name": "admin", "state": "absent"}]}, expect=AnsibleFailJson)
+    assert result["errors"][0].startswith("users[admin]: the API user (api_user) cannot be deleted")
+    assert fake.lines() == ["GET /api/definitions"]
+
+
 # --- secrets ---------------------------------------------------------------------------------------
 
 
