@@ -240,11 +240,17 @@ errors:
   sample: ["policies[vhost=/, name=ha].definition: 'ha-mode' is not available on RabbitMQ 4.0.5 ..."]
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.applying import (
+    ApplyFailed,
+    apply_or_revert,
+    failure_report,
+)
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, option_table
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.applying import apply
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import plan
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import planner_for, revert_plan
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state import (
     read_cluster_nodes,
     read_state,
@@ -269,8 +275,28 @@ ARGUMENT_SPEC.update(
 ARGUMENT_SPEC.update(API_ARGUMENT_SPEC)
 
 
+class DefinitionsModule(AnsibleModule):
+    """AnsibleModule that logs a summary of its arguments (a count per kind), not every declared object."""
+
+    def _log_invocation(self):
+        self.log("Invoked with %s" % json.dumps(invocation(self.params), sort_keys=True))
+
+
+def invocation(params):
+    """The arguments as the result shows them: every option, each kind's list as its length.
+
+    AnsibleModule would echo the arguments whole (at 1000 objects per kind,
+    about 600 KB per run); every declared object that changed is in
+    ``changes`` (and ``diff``). Secrets are masked like AnsibleModule masks them.
+    """
+    shown = dict((name, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" if ARGUMENT_SPEC[name].get("no_log") else value)
+                 for name, value in params.items() if name not in KINDS)
+    shown.update((kind, "%d entries" % len(params[kind] or [])) for kind in KINDS)
+    return shown
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = DefinitionsModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     api = ManagementApi(
         params["api_url"],
@@ -281,33 +307,35 @@ def main():
         ca_path=params["ca_path"],
     )
     desired = dict((kind, params[kind]) for kind in KINDS)
-    result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None)
+    result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None,
+                  invocation=dict(module_args=invocation(params)))
     if params["min_password_length"] < 0:
         module.fail_json(msg="min_password_length: %d is negative; allowed: 0 (no check) or more"
                          % params["min_password_length"], **result)
 
     try:
-        export, vhost_details = read_state(api, desired)
+        export, vhost_details = read_state(api, desired, params["purge"])
         cluster_nodes = read_cluster_nodes(api, desired)
     except ApiError as exc:
         module.fail_json(msg="reading the broker state failed: %s" % exc, **result)
     result["rabbitmq_version"] = export.get("rabbitmq_version") or export.get("rabbit_version")
 
+    planner = planner_for(
+        export,
+        desired,
+        vhost_details=vhost_details,
+        purge=params["purge"],
+        protected_users=[params["api_user"]] + params["protected_users"],
+        recreate_queues=params["recreate_queues"],
+        extra_policy_keys=params["extra_policy_keys"],
+        extra_user_tags=params["extra_user_tags"],
+        min_password_length=params["min_password_length"],
+        cluster_nodes=cluster_nodes,
+        api_user=params["api_user"],
+        api_password=params["api_password"],
+    )
     try:
-        the_plan = plan(
-            export,
-            desired,
-            vhost_details=vhost_details,
-            purge=params["purge"],
-            protected_users=[params["api_user"]] + params["protected_users"],
-            recreate_queues=params["recreate_queues"],
-            extra_policy_keys=params["extra_policy_keys"],
-            extra_user_tags=params["extra_user_tags"],
-            min_password_length=params["min_password_length"],
-            cluster_nodes=cluster_nodes,
-            api_user=params["api_user"],
-            api_password=params["api_password"],
-        )
+        the_plan = planner.run()
     except DefinitionsError as exc:
         module.fail_json(
             msg="invalid definitions, nothing was changed: %s" % exc, errors=exc.errors, **result
@@ -317,7 +345,7 @@ def main():
         changed=the_plan.changed,
         changes=the_plan.changes,
         summary=the_plan.summary(),
-        requests=["%s %s" % (method, path) for method, path, _body in the_plan.requests()],
+        requests=[line for step in the_plan.steps() for line in step.lines()],
     )
     for warning in the_plan.warnings:
         module.warn(warning)
@@ -325,13 +353,11 @@ def main():
         result["diff"] = dict(before=the_plan.before, after=the_plan.after)
     if the_plan.changed and not module.check_mode:
         try:
-            apply(api, the_plan)
-        except ApiError as exc:
-            hint = ""
-            if exc.status is None:
-                hint = (" (the broker may still be applying what it received: re-run to see what remains,"
-                        " and raise api_timeout for large imports)")
-            module.fail_json(msg="applying the definitions failed: %s%s" % (exc, hint), **result)
+            apply_or_revert(api, the_plan, lambda: revert_plan(planner, *read_state(api, desired, params["purge"])))
+        except ApplyFailed as failure:
+            msg, fields = failure_report(failure)
+            result.update(fields)
+            module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
 

@@ -29,13 +29,19 @@ def current_state(export, vhost_details=None):
     return dict((kind.name, kind.read(export, vhost_details)) for kind in ALL)
 
 
-def needs_vhost_details(export, desired):
-    """True when the export lacks vhost metadata that declared vhosts manage."""
+def needs_vhost_details(export, desired, purge=None):
+    """True when the export lacks vhost metadata that the run compares, or could
+    have to restore (a vhost it may delete, see applying.apply_or_revert())."""
     entries = export.get("vhosts") or []
     if all("metadata" in v or "description" in v for v in entries):
         return False
+    if (purge or {}).get("vhosts"):
+        return True
+    existing = set(v.get("name") for v in entries)
     for want in desired.get("vhosts") or []:
         if want.get("state", "present") != "present":
+            if want.get("name") in existing:
+                return True
             continue
         if want.get("description") is not None or want.get("tags") is not None:
             return True
@@ -58,11 +64,11 @@ def needs_cluster_nodes(desired):
     return False
 
 
-def read_state(api, desired):
+def read_state(api, desired, purge=None):
     """GET /api/definitions (and /api/vhosts when the export lacks metadata)."""
     export = api.get(api_path("definitions"))
     details = None
-    if needs_vhost_details(export, desired):
+    if needs_vhost_details(export, desired, purge):
         details = api.get(VHOST_DETAILS)
     return export, details
 

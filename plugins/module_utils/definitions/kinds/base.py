@@ -112,9 +112,34 @@ class Kind(object):
     def validate_state(self, decl, have, ctx, errors):
         pass
 
+    # -- the way back (planning.revert_plan()) --
+
+    def restore(self, key, before):
+        """The declaration that brings ``key`` back to ``before`` (None: it did not exist)."""
+        if before is None:
+            return Declared(self, key, "absent")
+        return Declared(self, key, "present", value=copy.deepcopy(before))
+
+    def touches(self, key, ctx):
+        """Other objects a change of ``key`` changes as well, as (kind name, key)."""
+        return set()
+
+    def depends_on(self, key, ctx):
+        """Objects whose deletion takes ``key`` along, as (kind name, key)."""
+        deps = []
+        if self.vhost_scoped:
+            deps.append((ctx.vhost_kind.name, (key[0],)))
+        if self.user_index is not None:
+            deps.append((ctx.user_kind.name, (self.user_of(key),)))
+        return deps
+
     def warnings(self, ctx):
         """Warnings about the broker state the run leaves (after planning)."""
         return []
+
+    def weight_of(self, entry):
+        """The cost of importing ``entry`` (planning.IMPORT_BUDGET per request)."""
+        return self.weight
 
     def group_sizes(self, entry):
         """Quorum initial group sizes a module entry asks for (checked against the cluster)."""
@@ -147,7 +172,7 @@ class Kind(object):
         for key, decl, have in ctx.pairs(self):
             if decl is None or not decl.present:
                 ctx.plan.record(self, key, "delete", before=self.view(have))
-                ctx.plan.delete(self, "DELETE", self.delete_path(key))
+                ctx.plan.delete(self, "DELETE", self.delete_path(key), keys=[key])
                 continue
             want = decl.value
             if have == want:

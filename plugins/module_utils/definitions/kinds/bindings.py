@@ -98,6 +98,12 @@ class Bindings(Kind):
             result[key] = {"routing_key": key[4], "arguments": arguments}
         return result
 
+    def depends_on(self, key, ctx):
+        vhost, source, dtype, destination = key[:4]
+        deps = Kind.depends_on(self, key, ctx) + [(exchanges.KIND.name, (vhost, source))]
+        deps.append(((queues.KIND if dtype == "queue" else exchanges.KIND).name, (vhost, destination)))
+        return deps
+
     def protected(self, key, ctx):
         # Bindings of amq.* exchanges are the operator's; the federation
         # plugin's own are not.
@@ -120,7 +126,7 @@ class Bindings(Kind):
                 ctx.plan.record(self, key, "delete", before=copy.deepcopy(have))
                 # The API names a binding by a properties key the export
                 # lacks: applying.py looks it up, then deletes.
-                ctx.plan.delete(self, "DELETE_BINDING", key)
+                ctx.plan.delete(self, "DELETE_BINDING", key, keys=[key])
                 continue
             if have is None:
                 ctx.plan.add_import(self, key, binding_entry(key))

@@ -92,7 +92,7 @@ class Exchanges(Kind):
         for key, decl, have in ctx.pairs(self):
             if decl is None or not decl.present:
                 ctx.plan.record(self, key, "delete", before=copy.deepcopy(have))
-                ctx.plan.delete(self, "DELETE", self.delete_path(key))
+                ctx.plan.delete(self, "DELETE", self.delete_path(key), keys=[key])
             elif have is None:  # an existing one is equal (validate_state() refused any difference)
                 ctx.plan.add_import(self, key, self.import_entry(key, decl.value))
                 ctx.plan.record(self, key, "create", after=copy.deepcopy(decl.value))

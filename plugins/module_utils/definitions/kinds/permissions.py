@@ -63,5 +63,19 @@ class Permissions(Kind):
     def delete_path(self, key):
         return api_path("permissions", key[0], key[1])
 
+    def plan(self, ctx):
+        Kind.plan(self, ctx)
+        # Importing a virtual host gives the importing user full permissions
+        # on it: remove them when they are declared absent.
+        user = ctx.option("api_user")
+        if not user:
+            return
+        for (vhost,) in sorted(ctx.created(ctx.vhost_kind)):
+            key = (vhost, user)
+            decl = ctx.declared[self.name].get(key)
+            if decl is not None and not decl.present and key not in ctx.current[self.name]:
+                ctx.plan.record(self, key, "delete", before={"configure": ".*", "write": ".*", "read": ".*"})
+                ctx.plan.delete(self, "DELETE", self.delete_path(key), keys=[key])
+
 
 KIND = Permissions()

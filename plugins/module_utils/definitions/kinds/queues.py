@@ -132,6 +132,10 @@ class Queues(Kind):
             }
         return result
 
+    def weight_of(self, entry):
+        # A quorum queue or stream starts a Raft cluster.
+        return 5 if entry["arguments"].get("x-queue-type") in ("quorum", "stream") else 1
+
     def protected(self, key, ctx):
         return exchanges.reserved(key[1])
 
@@ -151,7 +155,7 @@ class Queues(Kind):
         for key, decl, have in ctx.pairs(self):
             if decl is None or not decl.present:
                 ctx.plan.record(self, key, "delete", before=copy.deepcopy(have))
-                ctx.plan.delete(self, "DELETE", self.delete_path(key))
+                ctx.plan.delete(self, "DELETE", self.delete_path(key), keys=[key])
                 continue
             want = self.want(decl, ctx)
             if have == want:
@@ -166,9 +170,9 @@ class Queues(Kind):
             # if-empty for quorum queues and streams, whose message count
             # applying.py reads just before deleting.
             if have["type"] == "classic":
-                ctx.plan.pre(self, key, "DELETE", api_path("queues", key[0], key[1], **{"if-empty": "true"}))
+                ctx.plan.pre(self, "DELETE", api_path("queues", key[0], key[1], **{"if-empty": "true"}), keys=[key])
             else:
-                ctx.plan.pre(self, key, "DELETE_IF_EMPTY", key)
+                ctx.plan.pre(self, "DELETE_IF_EMPTY", key, keys=[key])
             ctx.plan.add_import(self, key, self.import_entry(key, want))
             ctx.recreated.add((self.name, key))
             ctx.plan.record(self, key, "recreate", before=copy.deepcopy(have), after=want)

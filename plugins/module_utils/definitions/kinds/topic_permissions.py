@@ -52,6 +52,10 @@ class TopicPermissions(Kind):
         return dict(((e["vhost"], e["user"], e["exchange"]), dict((k, e.get(k, "")) for k in FIELDS))
                     for e in export.get("topic_permissions") or [])
 
+    def touches(self, key, ctx):
+        # Removing one clears them all for the user in the virtual host.
+        return set((self.name, k) for k in ctx.current[self.name] if k[:2] == key[:2])
+
     def protected(self, key, ctx):
         return key[1] in ctx.protected_users
 
@@ -61,11 +65,11 @@ class TopicPermissions(Kind):
     def plan(self, ctx):
         # The API clears a user's topic permissions per virtual host, all
         # exchanges at once: clear before the import, re-import what stays.
-        cleared = set()
+        cleared = {}
         for key, decl, have in ctx.pairs(self):
             if decl is None or not decl.present:
                 ctx.plan.record(self, key, "delete", before=dict(have))
-                cleared.add((key[0], key[1]))
+                cleared.setdefault((key[0], key[1]), []).append(key)
                 continue
             if have == decl.value:
                 continue
@@ -74,7 +78,7 @@ class TopicPermissions(Kind):
             ctx.plan.record(self, key, action, before=None if have is None else dict(have), after=dict(decl.value))
         current = ctx.current[self.name]
         for vhost, user in sorted(cleared):
-            ctx.plan.pre(self, (vhost, user), "DELETE", api_path("topic-permissions", vhost, user))
+            ctx.plan.pre(self, "DELETE", api_path("topic-permissions", vhost, user), keys=cleared[(vhost, user)])
             for key, have in sorted(current.items()):
                 if key[:2] != (vhost, user):
                     continue

@@ -63,10 +63,10 @@ class UserLimits(Kind):
             to_set = dict((k, v) for k, v in want.items() if have.get(k) != v)
             if to_set:
                 entry = ctx.plan.shared_entry(
-                    users.KIND, key, lambda: users.KIND.entry_of(user, ctx.current[users.KIND.name][key]))
+                    users.KIND, key, lambda: users.KIND.entry_of(user, ctx.current[users.KIND.name][key]), by=self)
                 entry["limits"] = to_set
             for name in sorted(set(have) - set(want)):
-                ctx.plan.delete(self, "DELETE", api_path("user-limits", user, name))
+                ctx.plan.delete(self, "DELETE", api_path("user-limits", user, name), keys=[key])
             if not want:
                 action = "delete"
             elif not have:

@@ -172,6 +172,14 @@ class Users(Kind):
     def protected(self, key, ctx):
         return key[0] in ctx.protected_users
 
+    def restore(self, key, before):
+        decl = Kind.restore(self, key, before)
+        if before is not None:
+            decl.value = {"tags": list(before["tags"])}
+            decl.options = {"password": None, "password_hash": before["password_hash"],
+                            "hashing_algorithm": before["hashing_algorithm"], "update_password": "always"}
+        return decl
+
     def entry_of(self, name, have):
         """The import entry of an existing user, unchanged."""
         return {
@@ -210,7 +218,8 @@ class Users(Kind):
                 ctx.plan.record(self, key, "update", before=before, after=after)
         if deleted:
             # One request for every user (POST /api/users/bulk-delete, 3.8+).
-            ctx.plan.delete(self, "POST", api_path("users", "bulk-delete"), {"users": deleted})
+            ctx.plan.delete(self, "POST", api_path("users", "bulk-delete"), {"users": deleted},
+                            keys=[(name,) for name in deleted])
 
     def _password(self, ctx, decl, have):
         """(import entry, password changed); (None, False) when the stored hash is unusable."""

@@ -71,7 +71,7 @@ class VhostLimits(Kind):
             if decl is None or not decl.present or not decl.value:
                 if have is not None:
                     ctx.plan.record(self, key, "delete", before=dict(have))
-                    ctx.plan.delete(self, "DELETE", self.delete_path(key))
+                    ctx.plan.delete(self, "DELETE", self.delete_path(key), keys=[key])
                 continue
             if have == decl.value:
                 continue

@@ -83,6 +83,11 @@ class Vhosts(Kind):
             result[(name,)] = metadata_of(source)
         return result
 
+    def touches(self, key, ctx):
+        # Importing a virtual host gives the importing user full permissions on it.
+        user = ctx.option("api_user")
+        return set([("permissions", (key[0], user))]) if user else set()
+
     def delete_path(self, key):
         return api_path("vhosts", key[0])
 
@@ -90,7 +95,7 @@ class Vhosts(Kind):
         for key, decl, have in ctx.pairs(self):
             if decl is None or not decl.present:
                 ctx.plan.record(self, key, "delete", before=clean(have))
-                ctx.plan.delete(self, "DELETE", self.delete_path(key))
+                ctx.plan.delete(self, "DELETE", self.delete_path(key), keys=[key])
                 continue
             want = dict(have or UNSET)
             for field, value in decl.value.items():

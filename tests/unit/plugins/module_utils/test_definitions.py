@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import applying
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import applying, planning
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, VHOST_SCOPED
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.users import (
     USER_TAGS,
@@ -21,7 +21,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.u
     user_tag_errors,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError, parse_version
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import plan
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import plan, planner_for
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.policy_keys import (
     allowed_apply_to,
     allowed_policy_keys,
@@ -1651,3 +1651,99 @@ def test_other_users_and_plans_without_an_api_user_are_not_concerned(rmq, versio
     # Without api_user (direct callers), and for any other user, the rule does not apply.
     assert run(rmq, version, {"users": [{"name": "admin", "password": "Other-Pa55word-1"}]}).changed
     assert run_as_admin(rmq, version, [{"name": "app", "password": "Other-Pa55word-1"}]).changed
+
+
+# --- imports of any size: requests of bounded size, in dependency order -----------------------------------
+
+
+def many(n):
+    return {
+        "vhosts": [{"name": "v%03d" % i} for i in range(n)],
+        "users": [{"name": "u%03d" % i, "password": "pw"} for i in range(n)],
+        "permissions": [{"user": "u%03d" % i, "vhost": "v%03d" % i} for i in range(n)],
+        "queues": [{"name": "q", "vhost": "v%03d" % i, "type": "quorum"} for i in range(n)],
+        "bindings": [{"vhost": "v%03d" % i, "source": "amq.direct", "destination": "q"} for i in range(n)],
+    }
+
+
+def test_a_small_plan_is_one_import(rmq, version):
+    steps = run(rmq, version, many(3)).steps()
+    assert [(s.method, s.path) for s in steps] == [("POST", "/api/definitions")]
+
+
+@pytest.mark.parametrize("budget", [planning.IMPORT_BUDGET, 100, 20])
+def test_large_imports_are_split_in_dependency_order(rmq, version, budget):
+    result = run(rmq, version, many(60))
+    steps = result.steps(budget)
+    imported = [(section, entry) for step in steps for section, entries in step.body.items() for entry in entries]
+    # Every entry exactly once, and each request within the budget (one entry may fill it alone).
+    assert sorted(json.dumps(e, sort_keys=True) for _s, e in imported) == sorted(
+        json.dumps(e, sort_keys=True) for entries in result.document.values() for e in entries)
+    weights = {"vhosts": 20, "queues": 5}
+    for step in steps:
+        total = sum(weights.get(section, 1) * len(entries) for section, entries in step.body.items())
+        assert total <= max(budget, 20)
+    order = [section for section, _e in imported]
+    first = dict((section, order.index(section)) for section in set(order))
+    last = dict((section, len(order) - 1 - order[::-1].index(section)) for section in set(order))
+    assert last["vhosts"] < first["permissions"] and last["users"] < first["permissions"]
+    assert last["queues"] < first["bindings"]
+    assert len(steps) > 1
+
+
+def test_default_budget_splits_1000_virtual_hosts_in_requests_of_25(rmq):
+    steps = run(rmq, "4.0.5", {"vhosts": [{"name": "v%04d" % i} for i in range(1000)]}).steps()
+    assert [len(s.body["vhosts"]) for s in steps] == [25] * 40
+
+
+def test_apply_sends_the_requests_in_order(rmq, version):
+    the_plan = run(rmq, version, many(30))
+    api = FakeApi()
+    applying.apply(api, the_plan)
+    assert [(m, p) for m, p, _b in api.sent] == [("POST", "/api/definitions")] * len(the_plan.steps())
+    assert [b for _m, _p, b in api.sent] == [s.body for s in the_plan.steps()]
+
+
+# --- the way back: what a run touches, and the plan that restores it -------------------------------------
+
+
+def test_touched_objects_include_what_goes_with_them(rmq, version):
+    desired = {"vhosts": [{"name": "shop", "state": "absent"}, {"name": "new"}]}
+    planner = planner_for(rmq.make_export(version), desired, rmq.make_vhost_details(), api_user="admin")
+    planner.run()
+    touched = planning.touched(planner)
+    # The deleted vhost's contents, and the permissions an import gives the API user on a new one.
+    assert ("queues", ("shop", "orders")) in touched
+    assert ("bindings", ("shop", "events", "queue", "orders", "order.#", "{}")) in touched
+    assert ("operator_policies", ("shop", "cap")) in touched
+    assert ("permissions", ("shop", "admin")) in touched and ("permissions", ("new", "admin")) in touched
+    assert ("users", ("app",)) not in touched
+
+
+def test_revert_plan_brings_back_what_changed_and_leaves_the_rest(rmq):
+    before = rmq.make_export("4.0.5")
+    desired = {"users": [{"name": "app", "password": "rotated"}, {"name": "new", "password": "pw"}],
+               "queues": [{"name": "old", "vhost": "shop", "state": "absent"}],
+               "policies": [{"name": "ttl", "vhost": "shop", "pattern": "^x", "definition": {"max-length": 1}}]}
+    planner = planner_for(before, desired, hasher=fake_hasher)
+    planner.run()
+    # As if the run stopped after importing the users and deleting queue old (and its shovel's binding).
+    after = copy.deepcopy(before)
+    after["users"][1]["password_hash"] = "FAKEHASH"
+    after["users"].append({"name": "new", "password_hash": "X", "hashing_algorithm": rmq.SHA256, "tags": []})
+    after["queues"] = [q for q in after["queues"] if q["name"] != "old"]
+    back = planning.revert_plan(planner, after)
+    assert changed_objects(back) == [
+        ("users", "users[app]", "update"),
+        ("users", "users[new]", "delete"),
+        ("queues", "queues[vhost=shop, name=old]", "create"),
+    ]
+    assert request_lines(back) == ["POST /api/definitions", "POST /api/users/bulk-delete"]
+    assert back.document["users"][0]["password_hash"] == rmq.APP_HASH
+
+
+def test_api_user_permissions_declared_absent_on_a_new_vhost_are_removed(rmq, version):
+    desired = {"vhosts": [{"name": "new"}], "permissions": [{"user": "admin", "vhost": "new", "state": "absent"}]}
+    result = run(rmq, version, desired, api_user="admin")
+    assert request_lines(result) == ["POST /api/definitions", "DELETE /api/permissions/new/admin"]
+    assert changed_objects(result)[-1] == ("permissions", "permissions[user=admin, vhost=new]", "delete")

@@ -15,11 +15,13 @@ from urllib.error import HTTPError, URLError
 
 import module_docs
 import pytest
+from stateful_broker import StatefulBroker, same_definitions
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import planning
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
@@ -337,14 +339,20 @@ def test_authentication_failure(broker, rmq):
     assert result["msg"].endswith("HTTP 401: Login failed")
 
 
-def test_import_failure_is_reported_with_what_was_planned(broker, rmq):
+def test_import_refused_is_read_again_and_reported_with_what_was_planned(broker, rmq):
     fake = broker("4.0.5", failures={("POST", "/api/definitions"): (400, '{"error":"bad_request",'
                                                                       '"reason":"Validation failed"}')})
     result = run_module(changed_args(rmq), expect=AnsibleFailJson)
-    assert result["msg"] == "applying the definitions failed: POST /api/definitions: HTTP 400: Validation failed"
-    # Nothing after the failed import.
-    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
-    assert result["changes"]
+    # An import may be refused half-way: the broker is read again; this fake
+    # applied nothing, so there is nothing to revert and no deletion follows.
+    assert result["msg"] == (
+        "applying the definitions failed: POST /api/definitions: HTTP 400: Validation failed; request 1 of 3;"
+        " applied before it: nothing; nothing to revert (read again, the broker is as before this run)"
+    )
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions", "GET /api/definitions"]
+    assert result["changes"] and result["applied"] == [] and result["reverted"] == []
+    assert result["failed_request"] == "POST /api/definitions"
+    assert "users[new]" in result["failed_objects"]
 
 
 def test_queue_that_cannot_change_names_the_queue(broker, rmq):
@@ -597,3 +605,163 @@ def test_documentation_matches_the_argument_spec():
     module = importlib.reload(rabbitmq_definitions)
     documented = module_docs.doc_options(module_docs.module_documentation("rabbitmq_definitions")["options"])
     assert documented == module_docs.spec_options(module.ARGUMENT_SPEC)
+
+
+# --- never half-applied: a refused request is reverted -----------------------------------------------------
+
+EXCHANGE_TYPE_REFUSED = "unknown exchange type 'x-no-such-type'"
+
+
+def refuse_unknown_exchange_type(category, entry):
+    if category == "exchanges" and entry.get("type") == "x-no-such-type":
+        return EXCHANGE_TYPE_REFUSED
+    return None
+
+
+@pytest.fixture
+def stateful(monkeypatch, rmq):
+    def install(version="4.0.5", **options):
+        fake = StatefulBroker(rmq.make_export(version), **options)
+        monkeypatch.setattr(http_api, "urlopen", fake)
+        return fake
+
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
+    return install
+
+
+def partial_args(rmq):
+    """Creations, an update and a deletion, and an exchange type the broker refuses (a plugin not enabled)."""
+    args = module_args(rmq)
+    args["vhosts"].append({"name": "extra"})
+    args["users"].append({"name": "newbie", "password": "Newbie-Secret-1", "tags": ["management"]})
+    args["users"][0]["password"] = "Rotated-Secret"
+    args["permissions"].append({"user": "newbie", "vhost": "extra"})
+    args["policies"][0]["definition"] = {"message-ttl": 1000}
+    args["exchanges"].append({"name": "delayed", "vhost": "shop", "type": "x-no-such-type"})
+    args["queues"] = [q for q in args["queues"] if q["name"] != "old"] + [
+        {"name": "old", "vhost": "shop", "state": "absent"}]
+    return args
+
+
+def test_the_fake_broker_applies_what_it_accepts(stateful, rmq):
+    fake = stateful()
+    args = partial_args(rmq)
+    args["exchanges"][-1]["type"] = "direct"
+    run_module(args)
+    assert not same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert run_module(args)["changed"] is False  # and a re-run agrees with it
+
+
+def test_refused_import_is_reverted_to_exactly_the_state_before(stateful, rmq):
+    fake = stateful(refuse=refuse_unknown_exchange_type)
+    result = run_module(partial_args(rmq), expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "POST /api/definitions",  # refused half-way: users, vhost and permissions imported
+        "GET /api/definitions",  # the revert reads the broker again
+        "POST /api/definitions",  # app's previous hash
+        "POST /api/users/bulk-delete",
+        "DELETE /api/vhosts/extra",
+    ]
+    assert fake.sent[3][2] == {"users": [{"name": "app", "password_hash": rmq.APP_HASH,
+                                          "hashing_algorithm": rmq.SHA256, "tags": ["management"]}]}
+    assert fake.sent[4][2] == {"users": ["newbie"]}
+    assert result["applied"] == []
+    assert result["failed_request"] == "POST /api/definitions"
+    assert [(c["object"], c["action"]) for c in result["reverted"]] == [
+        ("vhosts[extra]", "delete"), ("users[app]", "update"), ("users[newbie]", "delete")]
+    assert result["msg"] == (
+        "applying the definitions failed: POST /api/definitions: HTTP 400: " + EXCHANGE_TYPE_REFUSED
+        + "; request 1 of 2; applied before it: nothing; reverted (with what the refused request had applied):"
+          " vhosts[extra] (delete), users[app] (update), users[newbie] (delete); the broker is as before this run")
+    result.pop("_no_log_values")
+    assert "Rotated-Secret" not in json.dumps(result) and "Newbie-Secret-1" not in json.dumps(result)
+
+
+def test_refusal_in_a_later_import_request_reverts_the_earlier_ones(stateful, rmq, monkeypatch):
+    monkeypatch.setattr(planning, "IMPORT_BUDGET", 40)  # two new virtual hosts per request
+    fake = stateful(refuse=refuse_unknown_exchange_type)
+    args = {"vhosts": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+            "exchanges": [{"name": "ok", "vhost": "a"}, {"name": "delayed", "vhost": "shop", "type": "x-no-such-type"}]}
+    result = run_module(args, expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "POST /api/definitions",  # vhosts a, b
+        "POST /api/definitions",  # vhost c, exchange a/ok (and the refused one)
+        "GET /api/definitions",
+        "DELETE /api/vhosts/a",
+        "DELETE /api/vhosts/b",
+        "DELETE /api/vhosts/c",
+    ]
+    assert [entry["name"] for entry in fake.sent[1][2]["vhosts"]] == ["a", "b"]
+    assert result["applied"] == ["vhosts[a]", "vhosts[b]"]
+    assert result["failed_objects"] == ["vhosts[c]", "exchanges[vhost=a, name=ok]",
+                                        "exchanges[vhost=shop, name=delayed]"]
+    assert "request 2 of 2; applied before it: vhosts[a], vhosts[b]; reverted" in result["msg"]
+
+
+def test_refused_deletion_reverts_the_imports_and_earlier_deletions(stateful, rmq):
+    fake = stateful(fail={("DELETE", "/api/queues/shop/orders"): (500, "boom")})
+    args = module_args(rmq)
+    args["users"].append({"name": "newbie", "password": "Newbie-Secret-1"})
+    args["bindings"] = [dict(b, state="absent") if b["destination"] == "orders.q" else b for b in args["bindings"]
+                        if b["destination"] != "orders"]  # goes with its queue
+    args["queues"] = [dict(q, state="absent") if q["name"] in ("old", "orders") else q for q in args["queues"]]
+    args["shovels"] = [dict(s, state="absent") for s in args["shovels"]]  # its source queue goes
+    result = run_module(args, expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "POST /api/definitions",
+        "GET /api/bindings/shop/e/events/q/orders.q",
+        "DELETE /api/bindings/shop/e/events/q/orders.q/x~1",
+        "DELETE /api/parameters/shovel/shop/drain",
+        "DELETE /api/queues/shop/old",
+        "DELETE /api/queues/shop/orders",  # refused
+        "GET /api/definitions",
+        "POST /api/definitions",  # the shovel, queue old, the binding
+        "POST /api/users/bulk-delete",
+    ]
+    assert result["applied"] == [
+        "users[newbie]",
+        "bindings[vhost=shop, source=events, destination=queue orders.q, routing_key=x, arguments={\"x-match\":\"all\"}]",
+        "shovels[vhost=shop, name=drain]", "queues[vhost=shop, name=old]"]
+    assert sorted(fake.sent[-2][2]) == ["bindings", "parameters", "queues"]
+
+
+def test_a_virtual_host_deleted_before_a_refusal_comes_back_with_its_contents(stateful, rmq):
+    fake = stateful(fail={("DELETE", "/api/vhosts/shop"): (500, "boom")})
+    run_module({"vhosts": [{"name": "/", "state": "absent"}, {"name": "shop", "state": "absent"}]},
+               expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines()[:4] == ["GET /api/definitions", "DELETE /api/vhosts/%2F", "DELETE /api/vhosts/shop",
+                                "GET /api/definitions"]
+    assert fake.lines()[4:] == ["POST /api/definitions"]  # "/" and the admin's permissions there
+
+
+def test_timeout_is_not_reverted_and_says_so(stateful, rmq, monkeypatch):
+    monkeypatch.setattr(planning, "IMPORT_BUDGET", 20)
+    fake = stateful()
+    calls = {"n": 0}
+    real = fake.__call__
+
+    def timing_out(request, timeout=None, context=None):
+        if request.get_method() == "POST":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                fake.sent.append(("POST", "/api/definitions", None))
+                raise URLError("timed out")
+        return real(request, timeout, context)
+
+    monkeypatch.setattr(http_api, "urlopen", timing_out)
+    result = run_module({"vhosts": [{"name": "a"}, {"name": "b"}]}, expect=AnsibleFailJson)
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions", "POST /api/definitions"]
+    assert result["msg"] == (
+        "applying the definitions failed: POST /api/definitions: cannot reach the management API: timed out (the"
+        " broker may still be applying what it received: re-run to see what remains, and raise api_timeout for"
+        " large imports); request 2 of 2; applied before it: vhosts[a]; not reverted (that request's outcome is"
+        " unknown): a re-run plans what remains")
+    assert result["applied"] == ["vhosts[a]"] and result["reverted"] == []
