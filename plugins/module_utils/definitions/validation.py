@@ -42,34 +42,33 @@ def declare(desired, errors):
     return result
 
 
-def _present(ctx, kind):
-    return [decl for _key, decl in sorted(ctx.declared[kind.name].items()) if decl.present]
-
-
 def validate(ctx):
     """Append to ``ctx.errors`` every problem the declarations have against the broker."""
     errors = ctx.errors
+    ordered = dict((kind.name, [decl for _key, decl in sorted(ctx.declared[kind.name].items())]) for kind in ALL)
     for kind in ALL:  # values and versions
-        for _key, decl in sorted(ctx.declared[kind.name].items()):
+        for decl in ordered[kind.name]:
             kind.validate(decl, ctx, errors)
-    _validate_scopes(ctx)
+    _validate_scopes(ctx, ordered)
     for kind in ALL:  # references between objects
-        for _key, decl in sorted(ctx.declared[kind.name].items()):
+        for decl in ordered[kind.name]:
             kind.validate_references(decl, ctx, errors)
     for kind in ALL:  # what the broker already holds
         current = ctx.current[kind.name]
-        for key, decl in sorted(ctx.declared[kind.name].items()):
-            kind.validate_state(decl, current.get(key), ctx, errors)
+        for decl in ordered[kind.name]:
+            kind.validate_state(decl, current.get(decl.key), ctx, errors)
 
 
-def _validate_scopes(ctx):
+def _validate_scopes(ctx, ordered):
     """Objects inside a virtual host, or of a user, need it to exist once the run is over."""
     vhosts = set(k[0] for k in ctx.final(VHOST_KIND))
     gone_vhosts = set(k[0] for k in ctx.gone(VHOST_KIND))
     users = set(k[0] for k in ctx.final(USER_KIND))
     gone_users = set(k[0] for k in ctx.gone(USER_KIND))
     for kind in ALL:
-        for decl in _present(ctx, kind):
+        for decl in ordered[kind.name]:
+            if not decl.present:
+                continue
             if kind.vhost_scoped:
                 vhost = decl.key[0]
                 if vhost in gone_vhosts:

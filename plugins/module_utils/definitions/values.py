@@ -19,19 +19,25 @@ MAX_EXPIRY_MS = 315360000000
 _DURATION = re.compile(r"^([0-9]+)([YMDhms])$")
 
 
+_REGEX_ERRORS = {}
+
+
 def regex_error(pattern):
     """None when ``pattern`` compiles, else the reason.
 
     RabbitMQ uses Erlang's PCRE; Python's ``re`` accepts the same common
     syntax (anchors, classes, groups, alternation, quantifiers, (?i)).
+    Thousands of permissions share a few patterns: each is compiled once.
     """
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return str(exc)
-    except TypeError:
+    if not isinstance(pattern, str):
         return "not a string"
-    return None
+    if pattern not in _REGEX_ERRORS:
+        try:
+            re.compile(pattern)
+            _REGEX_ERRORS[pattern] = None
+        except re.error as exc:
+            _REGEX_ERRORS[pattern] = str(exc)
+    return _REGEX_ERRORS[pattern]
 
 
 def is_int(value):

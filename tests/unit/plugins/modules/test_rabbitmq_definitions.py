@@ -23,7 +23,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import planning
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
 
 API = "http://127.0.0.1:15672"
@@ -765,3 +765,58 @@ def test_timeout_is_not_reverted_and_says_so(stateful, rmq, monkeypatch):
         " large imports); request 2 of 2; applied before it: vhosts[a]; not reverted (that request's outcome is"
         " unknown): a re-run plans what remains")
     assert result["applied"] == ["vhosts[a]"] and result["reverted"] == []
+
+
+# --- the definitions cases of molecule/security/tests/test_bad_input.py, through the module ------------------
+
+SECURITY_ADMIN_PASSWORD = "Security-Admin-Pw-9"
+
+
+def security_export():
+    """The security scenario's broker: vhost secure, users admin, app and shovel (RabbitMQ 4.0)."""
+    admin_hash = hash_password(SECURITY_ADMIN_PASSWORD, "rabbit_password_hashing_sha256", b"\x01\x02\x03\x04")
+    return {
+        "rabbitmq_version": "4.0.5",
+        "vhosts": [{"name": "/", "metadata": {}}, {"name": "secure", "metadata": {}}],
+        "users": [{"name": name, "password_hash": admin_hash, "hashing_algorithm": "rabbit_password_hashing_sha256",
+                   "tags": ["administrator"] if name == "admin" else []} for name in ("admin", "app", "shovel")],
+        "queues": [{"name": q, "vhost": "secure", "durable": True, "auto_delete": False,
+                    "arguments": {"x-queue-type": "classic"}} for q in ("outbox", "inbox")],
+    }
+
+
+@pytest.mark.parametrize("args, fragments, secrets", [
+    ({"queues": [{"vhost": "secure", "name": "capped", "arguments": {"x-max-length": "1000"}}]},
+     ["queues[vhost=secure, name=capped].arguments.x-max-length", "'1000' is not allowed", "a whole number"], []),
+    ({"queues": [{"vhost": "secure", "name": "urgent", "type": "quorum", "arguments": {"x-max-priority": 10}}]},
+     ["queues[vhost=secure, name=urgent].arguments.x-max-priority", "not an argument of quorum queues"], []),
+    ({"policies": [{"vhost": "secure", "name": "ttl", "pattern": "^app\\.", "definition": {"message-ttl": "1h"}}]},
+     ["policies[vhost=secure, name=ttl].definition.message-ttl", "'1h' is not allowed", "milliseconds"], []),
+    ({"vhosts": [{"name": "secure"}, {"name": ""}]}, ["vhosts[1].name", "must not be empty"], []),
+    ({"shovels": [{"vhost": "secure", "name": "broken",
+                   "src_uri": ["amqp://shovel:Shovel-Uri-Secret-1@localhost:99999/secure"],
+                   "src_queue": "outbox", "dest_uri": ["amqp://"], "dest_queue": "inbox"}]},
+     ["shovels[vhost=secure, name=broken].src_uri[0]", "not a valid AMQP URI", "port"], ["Shovel-Uri-Secret-1"]),
+    ({"users": [{"name": "admin", "password": "Other-Admin-Pw-123", "tags": ["administrator"]}]},
+     ["users[admin].password", "rabbitmq_definitions_users", "rabbitmq_definitions_api_password",
+      "rabbitmq_server_admin_password"], ["Other-Admin-Pw-123"]),
+    ({"users": [{"name": "admin", "state": "absent"}]},
+     ["users[admin]", "cannot be deleted", "rabbitmq_definitions_users"], []),
+    ({"vhost_limits": [{"vhost": "secure", "max_connections": "many"}]}, ["max_connections", "int"], []),
+], ids=["queue-argument-wrong-type", "queue-argument-for-other-type", "policy-value-wrong-type", "empty-vhost-name",
+        "shovel-uri-invalid", "admin-declared-with-other-password", "admin-declared-absent", "limit-not-a-number"])
+def test_bad_inputs_of_the_security_scenario(monkeypatch, args, fragments, secrets):
+    fake = FakeBroker(security_export())
+    monkeypatch.setattr(http_api, "urlopen", fake)
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
+    result = run_module(dict(args, api_user="admin", api_password=SECURITY_ADMIN_PASSWORD), expect=AnsibleFailJson)
+    assert all(m == "GET" for m, _p, _b in fake.sent)  # nothing written
+    no_log = result.pop("_no_log_values")
+    shown = " ".join(json.dumps(result).split())
+    for fragment in fragments:
+        assert fragment in shown, (fragment, result["msg"])
+    for secret in secrets + [SECURITY_ADMIN_PASSWORD]:
+        assert secret not in shown
+    for secret in secrets:  # and AnsibleModule masks the values that hold them
+        assert any(secret in value for value in no_log)
