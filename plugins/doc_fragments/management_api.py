@@ -38,9 +38,8 @@ options:
   api_timeout:
     description:
       - Seconds to wait for each HTTP request. Reads answer in milliseconds;
-        an import that creates many virtual hosts takes longer (each new
-        virtual host starts its own processes - about 5 minutes for 1000 on
-        a small node).
+        imports are split into requests of bounded size that take seconds
+        (a new virtual host starts its own processes: 25 per request).
     type: int
     default: 300
   validate_certs:

@@ -19,13 +19,26 @@ description:
     and bindings through the management HTTP API.
   - Reads the whole broker state with one C(GET /api/definitions), computes
     the difference with what is declared, and writes every creation and
-    update with one C(POST /api/definitions). Deletions, the removal of single
-    user limits, clearing topic permissions and re-creating a queue are
-    targeted requests, one per object. A run with nothing to change costs one
-    request however many objects are declared (two on RabbitMQ before 3.11
-    when virtual host descriptions or tags are declared, because those
-    exports lack that metadata; one more, C(GET /api/nodes?columns=name),
-    when a quorum initial group size above 1 is declared).
+    update with C(POST /api/definitions) - one request for a usual run; for
+    thousands of objects, requests of bounded size in dependency order
+    (25 new virtual hosts or 500 simple objects each), so each finishes
+    well within the broker's HTTP timeouts and an interrupted run is simply
+    run again. Deletions, the removal of single user limits, clearing topic
+    permissions and re-creating a queue are targeted requests. A run with
+    nothing to change costs one request however many objects are declared
+    (two on RabbitMQ before 3.11 when virtual host metadata is compared or
+    a virtual host may be deleted, because those exports lack that
+    metadata; one more, C(GET /api/nodes?columns=name), when a quorum
+    initial group size above 1 is declared).
+  - Never leaves a run half-applied. When the broker refuses a request after
+    others were applied (or refuses an import, which it applies object by
+    object until the refused one), the module reads the broker again,
+    brings every object the run touched back to its state before the run
+    (deletes what it created, imports the previous values of what it
+    changed, re-declares what it deleted - a deleted queue comes back
+    empty), and fails reporting what was applied, refused and reverted. A
+    request that timed out is not reverted (the broker may still be working
+    on it); the message says so and a re-run converges.
   - Validates everything before any change and reports every problem at
     once, each naming the object and the field - invalid regular expressions,
     unknown C(apply-to), policy keys the broker version does not know (for
@@ -36,7 +49,11 @@ description:
     passwords shorter than O(min_password_length), quorum initial group sizes
     (queue argument C(x-quorum-initial-group-size), policy key
     C(initial-cluster-size)) that are not a whole number from 1 to the
-    number of cluster nodes. The broker version comes from the same export.
+    number of cluster nodes, queue arguments and policy values of the wrong
+    type or range (or for another queue type), shovel and federation URIs
+    RabbitMQ cannot parse (never shown), empty names, and O(api_user)
+    declared in O(users) with another password, deleted or without the
+    C(administrator) tag. The broker version comes from the same export.
   - Objects that are not declared are left alone, unless O(purge) is set for
     their kind.
   - Passwords are compared with the stored salted hash on the managed host;
@@ -238,6 +255,40 @@ errors:
   type: list
   elements: str
   sample: ["policies[vhost=/, name=ha].definition: 'ha-mode' is not available on RabbitMQ 4.0.5 ..."]
+applied:
+  description: When a request was refused - the objects of the requests applied before it.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["vhosts[a]", "vhosts[b]"]
+failed_request:
+  description: When a request was refused - that request, as C(METHOD /api/path).
+  returned: failure
+  type: str
+  sample: POST /api/definitions
+failed_objects:
+  description: When a request was refused - the objects it carried (an import may have applied some).
+  returned: failure
+  type: list
+  elements: str
+  sample: ["vhosts[c]", "exchanges[vhost=a, name=delayed]"]
+reverted:
+  description:
+    - When a request was refused - what the revert changed to bring the broker
+      back to its state before the run, as in RV(changes). Empty when nothing
+      had changed, or when the failed request timed out (not reverted).
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{kind: vhosts, object: "vhosts[a]", action: delete}]
+invocation:
+  description:
+    - The module's arguments, each object kind's list replaced by its length
+      (declared objects are not echoed back; those that changed are in
+      RV(changes)). Shown with C(-vvv).
+  returned: always
+  type: dict
+  sample: {module_args: {api_url: "http://127.0.0.1:15672", vhosts: "1000 entries"}}
 """
 
 import json
