@@ -39,7 +39,8 @@ options:
     description:
       - Seconds to wait for each HTTP request. Reads answer in milliseconds;
         imports are split into requests of bounded size that take seconds
-        (a new virtual host starts its own processes: 25 per request).
+        (at most 25 new virtual hosts, which start their own processes, per
+        request).
     type: int
     default: 300
   validate_certs:
