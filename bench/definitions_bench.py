@@ -14,8 +14,8 @@ reports
   the node, its result coming back), and
 - the playbook's wall time,
 
-then the ratios of the no-op module time at each N to that at the smallest
-N, measured in the same run. Results go to
+then the ratios of the no-op module time (the median of ``--repeat`` runs) at each N to that
+at the smallest N, measured in the same run. Results go to
 bench/results-definitions-<rabbitmq version>.json (rows of other sizes are
 kept) and are printed as a Markdown table. Not a test: nothing asserts on
 timings, which vary with the machine's load.
@@ -142,7 +142,8 @@ def run(inventory, extra_vars):
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
     start = time.monotonic()
     process = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, "-e", "@" + extra_vars, os.path.join(HERE, "definitions_only.yml")],
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, "-e", "@" + extra_vars,
+         os.path.join(HERE, "definitions_only.yml")],
         capture_output=True, text=True, env=env, cwd=ROOT,
     )
     wall = time.monotonic() - start
@@ -167,6 +168,7 @@ def main():
     parser.add_argument("--sizes", default="10,1000")
     parser.add_argument("--kinds", choices=sorted(KIND_SETS), default="all")
     parser.add_argument("--vhost-cap", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="no-op runs per size (the median is reported)")
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -188,13 +190,17 @@ def main():
             row = {"n": n, "kinds": args.kinds, "objects": sum(len(v) for v in declared.values())}
             row["first_module_s"], row["first_wall_s"], first = run(inventory, extra)
             row["first_requests"] = len(first.get("requests", []))
-            row["noop_module_s"], row["noop_wall_s"], noop = run(inventory, extra)
+            noops = [run(inventory, extra) for _ in range(args.repeat)]
+            noops.sort(key=lambda r: (r[0] is None, r[0]))
+            row["noop_module_s"], row["noop_wall_s"], noop = noops[len(noops) // 2]
+            row["noop_module_all_s"] = [r[0] for r in noops]
+            row["load_average"] = os.getloadavg()[0]
             row["noop_changed"] = noop.get("changed")
             row["noop_result_bytes"] = result_size(noop)
             row["noop_api_calls"] = noop.get("api_calls")
-            print("N=%d (%d objects): first %s s (%d requests), no-op %s s, result %d bytes" % (
+            print("N=%d (%d objects): first %s s (%d requests), no-op %s s (runs %s), result %d bytes, load %.1f" % (
                 n, row["objects"], row["first_module_s"], row["first_requests"], row["noop_module_s"],
-                row["noop_result_bytes"]), file=sys.stderr)
+                row["noop_module_all_s"], row["noop_result_bytes"], row["load_average"]), file=sys.stderr)
             rows.append(row)
     finally:
         if not args.keep:

@@ -31,12 +31,17 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model i
 
 
 class ApplyFailed(Exception):
-    """A step was refused. ``applied``: steps sent before it; ``reverted``: the
-    revert's changes (None when there was no revert, see ``reason``)."""
+    """A step failed.
+
+    ``cause``: its ApiError; ``steps``: the plan's steps; ``applied``: the
+    steps sent before it; ``failed``: the step; ``reverted``: the revert's
+    changes (None when not reverted: timeout, or the revert failed with
+    ``revert_error``); ``read_back``: the broker was read again for a revert.
+    """
 
     def __init__(self, cause, steps, applied, failed, reverted=None, revert_error=None, read_back=False):
         self.cause = cause
-        self.read_back = read_back  # the broker was read again to plan the revert
+        self.read_back = read_back
         self.steps = steps
         self.applied = applied
         self.failed = failed

@@ -74,7 +74,8 @@ def _validate_scopes(ctx, ordered):
                 if vhost in gone_vhosts:
                     ctx.errors.append("%s.vhost: virtual host %r is deleted by this run" % (decl.label, vhost))
                 elif vhost not in vhosts:
-                    ctx.errors.append("%s.vhost: virtual host %r is neither declared nor existing" % (decl.label, vhost))
+                    ctx.errors.append("%s.vhost: virtual host %r is neither declared nor existing"
+                                      % (decl.label, vhost))
             if kind.user_index is not None:
                 user = kind.user_of(decl.key)
                 if user in gone_users:

@@ -28,7 +28,8 @@ class TopicPermissions(Kind):
         "exchange": dict(type="str", default="amq.topic", description="Topic exchange."),
         "write": dict(type="str", default=".*",
                       description="Regular expression for routing keys the user may publish with."),
-        "read": dict(type="str", default=".*", description="Regular expression for routing keys the user may bind with."),
+        "read": dict(type="str", default=".*",
+                     description="Regular expression for routing keys the user may bind with."),
         "state": state("Whether the topic permission should exist."),
     }
     key_fields = ("vhost", "user", "exchange")

@@ -530,7 +530,8 @@ def test_failing_node_read_is_reported(broker, rmq):
 
 def test_api_user_declared_with_another_password_fails_before_any_change(broker, rmq):
     fake = broker("4.0.5")
-    args = {"api_user": "admin", "users": [{"name": "admin", "password": "Other-Admin-Pw-1", "tags": ["administrator"]}]}
+    args = {"api_user": "admin",
+            "users": [{"name": "admin", "password": "Other-Admin-Pw-1", "tags": ["administrator"]}]}
     result = run_module(args, expect=AnsibleFailJson)
     assert fake.lines() == ["GET /api/definitions"]
     assert result["errors"] == [
@@ -727,7 +728,7 @@ def test_refused_deletion_reverts_the_imports_and_earlier_deletions(stateful, rm
     ]
     assert result["applied"] == [
         "users[newbie]",
-        "bindings[vhost=shop, source=events, destination=queue orders.q, routing_key=x, arguments={\"x-match\":\"all\"}]",
+        'bindings[vhost=shop, source=events, destination=queue orders.q, routing_key=x, arguments={"x-match":"all"}]',
         "shovels[vhost=shop, name=drain]", "queues[vhost=shop, name=old]"]
     assert sorted(fake.sent[-2][2]) == ["bindings", "parameters", "queues"]
 
