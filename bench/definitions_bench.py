@@ -2,7 +2,7 @@
 """The rabbitmq_definitions module alone: first run and no-op at N objects per kind.
 
     bench/definitions_bench.py [--image mqops/debian-systemd:13] [--sizes 10,1000]
-                               [--kinds all|classic] [--vhost-cap 1000] [--keep]
+                               [--kinds all|classic] [--vhost-cap 1000] [--repeat 3] [--keep]
 
 For each size N it resets a one-node broker in a local container, declares
 N objects of each kind with one task of mqops.rabbitmq.rabbitmq_definitions
@@ -12,10 +12,12 @@ reports
 - module time: the task's duration (start to end as the json callback
   records it: transfer of the module and its arguments, the module's run on
   the node, its result coming back), and
-- the playbook's wall time,
+- the broker's own time for GET /api/definitions (curl on the node), the
+  part of a no-op the module cannot shorten,
 
-then the ratios of the no-op module time (the median of ``--repeat`` runs) at each N to that
-at the smallest N, measured in the same run. Results go to
+then the ratios of the no-op module time (the median of ``--repeat`` runs)
+at each N to that at the smallest N, measured in the same run, with and
+without the broker's export time. Results go to
 bench/results-definitions-<rabbitmq version>.json (rows of other sizes are
 kept) and are printed as a Markdown table. Not a test: nothing asserts on
 timings, which vary with the machine's load.
@@ -158,6 +160,28 @@ def run(inventory, extra_vars):
     return round(seconds(task["task"]["duration"]), 2), round(wall, 2), result
 
 
+def export_seconds(repeat=3):
+    """The broker's own time for GET /api/definitions (curl on the node), median of ``repeat``."""
+    script = ("s=$(date +%%s%%N); curl -sf -o /dev/null -u admin:'%s' http://127.0.0.1:15672/api/definitions; "
+              "e=$(date +%%s%%N); echo $(( (e - s) / 1000000 ))" % ADMIN_PASSWORD)
+    times = sorted(int(in_container(script).stdout.strip()) / 1000.0 for _ in range(repeat))
+    return times[len(times) // 2]
+
+
+def save(version, image, rows):
+    """Merge ``rows`` into bench/results-definitions-<version>.json (rows of other sizes kept)."""
+    path = os.path.join(HERE, "results-definitions-%s.json" % version)
+    previous = {}
+    if os.path.exists(path):
+        with open(path) as handle:
+            previous = dict(((r["kinds"], r["n"]), r) for r in json.load(handle).get("rows", []))
+    previous.update(((r["kinds"], r["n"]), r) for r in rows)
+    with open(path, "w") as handle:
+        json.dump({"rabbitmq_version": version, "image": image,
+                   "rows": [previous[k] for k in sorted(previous)]}, handle, indent=2)
+        handle.write("\n")
+
+
 def result_size(result):
     return len(json.dumps(result))
 
@@ -194,41 +218,35 @@ def main():
             noops.sort(key=lambda r: (r[0] is None, r[0]))
             row["noop_module_s"], row["noop_wall_s"], noop = noops[len(noops) // 2]
             row["noop_module_all_s"] = [r[0] for r in noops]
+            row["export_s"] = export_seconds()
             row["load_average"] = os.getloadavg()[0]
             row["noop_changed"] = noop.get("changed")
             row["noop_result_bytes"] = result_size(noop)
             row["noop_api_calls"] = noop.get("api_calls")
-            print("N=%d (%d objects): first %s s (%d requests), no-op %s s (runs %s), result %d bytes, load %.1f" % (
-                n, row["objects"], row["first_module_s"], row["first_requests"], row["noop_module_s"],
-                row["noop_module_all_s"], row["noop_result_bytes"], row["load_average"]), file=sys.stderr)
+            print("N=%d (%d objects): first %s s (%d requests), no-op %s s (runs %s; broker export %.2f s), result"
+                  " %d bytes, load %.1f" % (n, row["objects"], row["first_module_s"], row["first_requests"],
+                                             row["noop_module_s"], row["noop_module_all_s"], row["export_s"],
+                                             row["noop_result_bytes"], row["load_average"]), file=sys.stderr)
             rows.append(row)
+            save(version, args.image, rows)  # after each size: the largest may take an hour
     finally:
         if not args.keep:
             sh("docker", "rm", "-f", CONTAINER, check=False)
 
-    path = os.path.join(HERE, "results-definitions-%s.json" % version)
-    previous = {}
-    if os.path.exists(path):
-        with open(path) as handle:
-            previous = dict(((r["kinds"], r["n"]), r) for r in json.load(handle).get("rows", []))
-    previous.update(((r["kinds"], r["n"]), r) for r in rows)
-    with open(path, "w") as handle:
-        json.dump({"rabbitmq_version": version, "image": args.image,
-                   "rows": [previous[k] for k in sorted(previous)]}, handle, indent=2)
-        handle.write("\n")
-
     base = rows[0]
     print("RabbitMQ %s, kinds: %s (this run)\n" % (version, args.kinds))
-    print("| N per kind | objects | first run (module) | first run (playbook) | import requests "
-          "| no-op (module) | no-op (playbook) | no-op result | no-op vs N=%d |" % base["n"])
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| N per kind | objects | first run (module) | import requests | no-op (module) | of which broker"
+          " export | no-op result | no-op vs N=%d | without the export | load |" % base["n"])
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
-        ratio = "-"
+        ratio = ratio_without = "-"
         if row["noop_module_s"] and base["noop_module_s"]:
             ratio = "%.2fx" % (row["noop_module_s"] / base["noop_module_s"])
-        print("| %d | %d | %s | %s | %d | %s | %s | %d B | %s |" % (
-            row["n"], row["objects"], _s(row["first_module_s"]), _s(row["first_wall_s"]), row["first_requests"],
-            _s(row["noop_module_s"]), _s(row["noop_wall_s"]), row["noop_result_bytes"], ratio))
+            ratio_without = "%.2fx" % ((row["noop_module_s"] - row["export_s"])
+                                       / (base["noop_module_s"] - base["export_s"]))
+        print("| %d | %d | %s | %d | %s | %.2f s | %d B | %s | %s | %.1f |" % (
+            row["n"], row["objects"], _s(row["first_module_s"]), row["first_requests"], _s(row["noop_module_s"]),
+            row["export_s"], row["noop_result_bytes"], ratio, ratio_without, row["load_average"]))
 
 
 def _s(value):

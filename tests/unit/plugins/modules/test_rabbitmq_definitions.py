@@ -743,7 +743,7 @@ def test_a_virtual_host_deleted_before_a_refusal_comes_back_with_its_contents(st
     assert fake.lines()[4:] == ["POST /api/definitions"]  # "/" and the admin's permissions there
 
 
-def test_timeout_is_not_reverted_and_says_so(stateful, rmq, monkeypatch):
+def test_timeout_is_not_reverted_and_a_rerun_does_the_rest(stateful, rmq, monkeypatch):
     monkeypatch.setattr(planning, "IMPORT_BUDGET", 20)
     fake = stateful()
     calls = {"n": 0}
@@ -766,6 +766,13 @@ def test_timeout_is_not_reverted_and_says_so(stateful, rmq, monkeypatch):
         " large imports); request 2 of 2; applied before it: vhosts[a]; not reverted (that request's outcome is"
         " unknown): a re-run plans what remains")
     assert result["applied"] == ["vhosts[a]"] and result["reverted"] == []
+    # Interrupted is resumable: a re-run plans only what remains.
+    monkeypatch.setattr(http_api, "urlopen", fake)
+    del fake.sent[:]
+    result = run_module({"vhosts": [{"name": "a"}, {"name": "b"}]})
+    assert [(c["object"], c["action"]) for c in result["changes"]] == [("vhosts[b]", "create")]
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
+    assert [v["name"] for v in fake.sent[1][2]["vhosts"]] == ["b"]
 
 
 # --- the definitions cases of molecule/security/tests/test_bad_input.py, through the module ------------------
