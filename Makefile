@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
+# bench/definitions_bench.py: objects per kind (10,000 takes about an hour).
+DEFS_BENCH_SIZES ?= 10,1000,10000
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox bench clean
@@ -13,7 +15,7 @@ help:
 	@echo "make prepare   - Docker engine, .venv with pinned tools, local base images"
 	@echo "make test      - lint + unit tests + molecule (all scenarios) + galaxy install test"
 	@echo "make sandbox   - ansible-playbook site.yml (local sandbox cluster)"
-	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq)"
+	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq, definitions alone)"
 	@echo "make molecule SCENARIOS='default' - selected molecule scenarios"
 
 prepare:
@@ -49,6 +51,7 @@ sandbox: prepare
 bench: prepare
 	python bench/cluster_bench.py
 	python bench/run.py
+	python bench/definitions_bench.py --sizes $(DEFS_BENCH_SIZES)
 
 clean:
 	rm -rf build mqops-rabbitmq-*.tar.gz .pytest_cache

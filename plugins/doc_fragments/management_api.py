@@ -38,9 +38,9 @@ options:
   api_timeout:
     description:
       - Seconds to wait for each HTTP request. Reads answer in milliseconds;
-        an import that creates many virtual hosts takes longer (each new
-        virtual host starts its own processes - about 5 minutes for 1000 on
-        a small node).
+        imports are split into requests of bounded size that take seconds
+        (at most 25 new virtual hosts, which start their own processes, per
+        request).
     type: int
     default: 300
   validate_certs:

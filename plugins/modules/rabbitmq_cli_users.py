@@ -25,78 +25,9 @@ description:
     the administrator that HTTP API based modules then log in as.
 author:
   - mqops contributors
+extends_documentation_fragment:
+  - mqops.rabbitmq.users
 options:
-  users:
-    description:
-      - The users to manage. Users not listed are left alone.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: User name.
-        type: str
-        required: true
-      state:
-        description: Whether the user should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-      password:
-        description:
-          - Plain text password. Compared with the stored hash; set only
-            when it differs (see O(users[].update_password)).
-          - Mutually exclusive with O(users[].password_hash).
-        type: str
-      password_hash:
-        description:
-          - Pre-computed RabbitMQ password hash (base64 of salt and digest),
-            e.g. from C(rabbitmqctl hash_password).
-        type: str
-      hashing_algorithm:
-        description: Algorithm of a new hash or of O(users[].password_hash).
-        type: str
-        choices:
-          - rabbit_password_hashing_sha256
-          - rabbit_password_hashing_sha512
-          - rabbit_password_hashing_md5
-        default: rabbit_password_hashing_sha256
-      update_password:
-        description:
-          - V(always) sets the password whenever it does not match;
-            V(on_create) only when the user is created.
-        type: str
-        choices: [always, on_create]
-        default: always
-      tags:
-        description:
-          - User tags, e.g. V(administrator), V(monitoring), V(management),
-            V(policymaker). Omit to leave the tags of an existing user alone.
-        type: list
-        elements: str
-      permissions:
-        description:
-          - Permissions per virtual host. Virtual hosts not listed are left
-            alone. The virtual hosts must exist.
-        type: list
-        elements: dict
-        suboptions:
-          vhost:
-            description: Virtual host name.
-            type: str
-            default: /
-          configure:
-            description: Configure regular expression.
-            type: str
-            default: ".*"
-          write:
-            description: Write regular expression.
-            type: str
-            default: ".*"
-          read:
-            description: Read regular expression.
-            type: str
-            default: ".*"
   node:
     description: Erlang node name to talk to. Default is the local node.
     type: str
@@ -150,11 +81,13 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.cli import (
     RabbitmqCliError,
     RabbitmqCtl,
 )
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import spec
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import (
     UnsupportedHashingAlgorithm,
     hash_password,
     password_matches,
 )
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.user_options import CLI_USERS_OPTION
 
 PERMISSION_KEYS = ("configure", "write", "read")
 
@@ -288,38 +221,16 @@ def plan(definitions, desired, hasher=hash_password):
     return result
 
 
+# The users option is shared with rabbitmq_definitions (module_utils/user_options.py,
+# documented by the mqops.rabbitmq.users doc fragment).
+ARGUMENT_SPEC = dict(
+    users=spec({"users": CLI_USERS_OPTION})["users"],
+    node=dict(type="str"),
+)
+
+
 def main():
-    permission_spec = dict(
-        vhost=dict(type="str", default="/"),
-        configure=dict(type="str", default=".*"),
-        write=dict(type="str", default=".*"),
-        read=dict(type="str", default=".*"),
-    )
-    user_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        password=dict(type="str", no_log=True),
-        password_hash=dict(type="str", no_log=True),
-        hashing_algorithm=dict(
-            type="str",
-            default="rabbit_password_hashing_sha256",
-            choices=[
-                "rabbit_password_hashing_sha256",
-                "rabbit_password_hashing_sha512",
-                "rabbit_password_hashing_md5",
-            ],
-        ),
-        update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
-        tags=dict(type="list", elements="str"),
-        permissions=dict(type="list", elements="dict", options=permission_spec),
-    )
-    module = AnsibleModule(
-        argument_spec=dict(
-            users=dict(type="list", elements="dict", required=True, options=user_spec),
-            node=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
 
     ctl = RabbitmqCtl(module, node=module.params["node"])
     try:

@@ -19,13 +19,26 @@ description:
     and bindings through the management HTTP API.
   - Reads the whole broker state with one C(GET /api/definitions), computes
     the difference with what is declared, and writes every creation and
-    update with one C(POST /api/definitions). Deletions, the removal of single
-    user limits, clearing topic permissions and re-creating a queue are
-    targeted requests, one per object. A run with nothing to change costs one
-    request however many objects are declared (two on RabbitMQ before 3.11
-    when virtual host descriptions or tags are declared, because those
-    exports lack that metadata; one more, C(GET /api/nodes?columns=name),
-    when a quorum initial group size above 1 is declared).
+    update with C(POST /api/definitions) - one request for a usual run; for
+    thousands of objects, requests of bounded size in dependency order
+    (25 new virtual hosts or 500 simple objects each), so each finishes
+    well within the broker's HTTP timeouts and an interrupted run is simply
+    run again. Deletions, the removal of single user limits, clearing topic
+    permissions and re-creating a queue are targeted requests. A run with
+    nothing to change costs one request however many objects are declared
+    (two on RabbitMQ before 3.11 when virtual host metadata is compared or
+    a virtual host may be deleted, because those exports lack that
+    metadata; one more, C(GET /api/nodes?columns=name), when a quorum
+    initial group size above 1 is declared).
+  - Never leaves a run half-applied. When the broker refuses a request after
+    others were applied (or refuses an import, which it applies object by
+    object until the refused one), the module reads the broker again,
+    brings every object the run touched back to its state before the run
+    (deletes what it created, imports the previous values of what it
+    changed, re-declares what it deleted - a deleted queue comes back
+    empty), and fails reporting what was applied, refused and reverted. A
+    request that timed out is not reverted (the broker may still be working
+    on it); the message says so and a re-run converges.
   - Validates everything before any change and reports every problem at
     once, each naming the object and the field - invalid regular expressions,
     unknown C(apply-to), policy keys the broker version does not know (for
@@ -36,7 +49,11 @@ description:
     passwords shorter than O(min_password_length), quorum initial group sizes
     (queue argument C(x-quorum-initial-group-size), policy key
     C(initial-cluster-size)) that are not a whole number from 1 to the
-    number of cluster nodes. The broker version comes from the same export.
+    number of cluster nodes, queue arguments and policy values of the wrong
+    type or range (or for another queue type), shovel and federation URIs
+    RabbitMQ cannot parse (never shown), empty names, and O(api_user)
+    declared in O(users) with another password, deleted or without the
+    C(administrator) tag. The broker version comes from the same export.
   - Objects that are not declared are left alone, unless O(purge) is set for
     their kind.
   - Passwords are compared with the stored salted hash on the managed host;
@@ -47,576 +64,8 @@ author:
   - mqops contributors
 extends_documentation_fragment:
   - mqops.rabbitmq.management_api
+  - mqops.rabbitmq.definitions
 options:
-  vhosts:
-    description:
-      - Virtual hosts.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name.
-        type: str
-        required: true
-      state:
-        description: Whether it should exist. Deleting a virtual host deletes everything in it.
-        type: str
-        choices: [present, absent]
-        default: present
-      description:
-        description: Description. Omit to leave it alone.
-        type: str
-      tags:
-        description: Tags. Omit to leave them alone.
-        type: list
-        elements: str
-      default_queue_type:
-        description:
-          - Queue type of queues declared without one (RabbitMQ 3.11 and
-            later). Omit to leave it alone.
-        type: str
-        choices: [classic, quorum, stream]
-  users:
-    description:
-      - Users of the internal database.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: User name.
-        type: str
-        required: true
-      state:
-        description: Whether the user should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-      password:
-        description:
-          - Plain text password (keep it in a vault). Compared locally with
-            the stored salted hash; a new hash is sent only when it differs.
-          - Mutually exclusive with O(users[].password_hash).
-          - Must have at least O(min_password_length) characters.
-        type: str
-      password_hash:
-        description:
-          - Pre-computed RabbitMQ password hash (base64 of a 4-byte salt and
-            the digest), for example from C(rabbitmqctl hash_password). An
-            empty string creates a user that cannot log in with a password.
-        type: str
-      hashing_algorithm:
-        description: Algorithm of a new hash or of O(users[].password_hash).
-        type: str
-        choices:
-          - rabbit_password_hashing_sha256
-          - rabbit_password_hashing_sha512
-          - rabbit_password_hashing_md5
-        default: rabbit_password_hashing_sha256
-      update_password:
-        description:
-          - V(always) sets the password whenever it does not match;
-            V(on_create) only when the user is created.
-        type: str
-        choices: [always, on_create]
-        default: always
-      tags:
-        description:
-          - Tags, among V(administrator), V(monitoring), V(management),
-            V(policymaker) and V(impersonator), or listed in
-            O(extra_user_tags); any other tag is refused (RabbitMQ would
-            store it and grant nothing). Omit to leave an existing user's
-            tags alone.
-        type: list
-        elements: str
-  permissions:
-    description:
-      - Permissions of a user in a virtual host (regular expressions).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      user:
-        description: User name.
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      configure:
-        description: Configure regular expression.
-        type: str
-        default: ".*"
-      write:
-        description: Write regular expression.
-        type: str
-        default: ".*"
-      read:
-        description: Read regular expression.
-        type: str
-        default: ".*"
-      state:
-        description: Whether the permissions should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  topic_permissions:
-    description:
-      - Topic permissions of a user for one topic exchange of a virtual host.
-      - Removing one clears the user's topic permissions in that virtual host
-        and imports the remaining ones again (the API clears them per
-        virtual host).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      user:
-        description: User name.
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      exchange:
-        description: Topic exchange.
-        type: str
-        default: amq.topic
-      write:
-        description: Regular expression for routing keys the user may publish with.
-        type: str
-        default: ".*"
-      read:
-        description: Regular expression for routing keys the user may bind with.
-        type: str
-        default: ".*"
-      state:
-        description: Whether the topic permission should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  policies:
-    description:
-      - Policies.
-    type: list
-    elements: dict
-    default: []
-    suboptions: &policy_options
-      name:
-        description: Name.
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      pattern:
-        description: Regular expression matching the names of queues or exchanges. Required when present.
-        type: str
-      apply_to:
-        description:
-          - What the policy applies to. V(classic_queues), V(quorum_queues)
-            and V(streams) need RabbitMQ 3.12 or later. Defaults to V(all)
-            for policies and V(queues) for operator policies.
-        type: str
-        choices: [all, exchanges, queues, classic_queues, quorum_queues, streams]
-      priority:
-        description: Priority; the highest matching policy applies.
-        type: int
-        default: 0
-      definition:
-        description:
-          - Policy keys and values, for example C(max-length) with C(1000).
-            Keys the broker version does not know are refused before any
-            change. Required when present.
-          - C(initial-cluster-size) must be a whole number from 1 to the
-            number of cluster nodes.
-        type: dict
-      state:
-        description: Whether the policy should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  operator_policies:
-    description:
-      - Operator policies (limits that override user policies).
-    type: list
-    elements: dict
-    default: []
-    suboptions: *policy_options
-  vhost_limits:
-    description:
-      - Limits of a virtual host. An entry states the complete set of limits;
-        a limit left out is removed.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      max_connections:
-        description: Maximum number of client connections (-1 for no limit, 0 refuses all).
-        type: int
-      max_queues:
-        description: Maximum number of queues (-1 for no limit).
-        type: int
-      state:
-        description: V(absent) removes every limit of the virtual host.
-        type: str
-        choices: [present, absent]
-        default: present
-  user_limits:
-    description:
-      - Limits of a user. An entry states the complete set of limits; a limit
-        left out is removed.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      user:
-        description: User name.
-        type: str
-        required: true
-      max_connections:
-        description: Maximum number of connections (-1 for no limit).
-        type: int
-      max_channels:
-        description: Maximum number of channels over all connections (-1 for no limit).
-        type: int
-      state:
-        description: V(absent) removes every limit of the user.
-        type: str
-        choices: [present, absent]
-        default: present
-  global_parameters:
-    description:
-      - Global runtime parameters, for example C(cluster_name).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name.
-        type: str
-        required: true
-      value:
-        description: Any JSON value. Required when present.
-        type: raw
-      state:
-        description: Whether the parameter should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  federation_upstreams:
-    description:
-      - Federation upstreams (runtime parameters of component C(federation-upstream)).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name.
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      uri:
-        description:
-          - AMQP URI(s) of the upstream, for example
-            C(amqp://user:password@upstream-host/vhost). Several URIs are
-            tried in turn. Credentials are masked in diffs.
-        type: list
-        elements: str
-      exchange:
-        description: Upstream exchange name (default the federated exchange's own name).
-        type: str
-      queue:
-        description: Upstream queue name (default the federated queue's own name).
-        type: str
-      prefetch_count:
-        description: Maximum unacknowledged messages per link.
-        type: int
-      reconnect_delay:
-        description: Seconds to wait before reconnecting.
-        type: int
-      ack_mode:
-        description: When messages are acknowledged upstream.
-        type: str
-        choices: [on-confirm, on-publish, no-ack]
-        default: on-confirm
-      trust_user_id:
-        description: Pass C(user-id) through from the upstream.
-        type: bool
-      max_hops:
-        description: Maximum number of federation links a message may traverse (exchanges).
-        type: int
-      expires:
-        description: Milliseconds after which the upstream queue is deleted when disconnected.
-        type: int
-      message_ttl:
-        description: Message TTL of the upstream queue, in milliseconds.
-        type: int
-      extra:
-        description: Further upstream keys, as RabbitMQ names them (for example C(queue-type)).
-        type: dict
-      state:
-        description: Whether the upstream should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  federation_upstream_sets:
-    description:
-      - Federation upstream sets (component C(federation-upstream-set)).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name.
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      upstreams:
-        description:
-          - Members, each an upstream name or a dict with C(upstream) and
-            overriding keys.
-        type: list
-        elements: raw
-      state:
-        description: Whether the set should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  shovels:
-    description:
-      - Dynamic shovels between AMQP 0-9-1 brokers (component C(shovel)).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name.
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      src_uri:
-        description: Source AMQP URI(s); C(amqp://) is the local node's default virtual host.
-        type: list
-        elements: str
-      src_queue:
-        description: Source queue (exactly one of O(shovels[].src_queue) and O(shovels[].src_exchange)).
-        type: str
-      src_exchange:
-        description: Source exchange; the shovel binds its own queue to it.
-        type: str
-      src_exchange_key:
-        description: Routing key of that binding.
-        type: str
-      src_prefetch_count:
-        description: Maximum unacknowledged messages.
-        type: int
-      src_delete_after:
-        description:
-          - V(never), V(queue-length) (stop after moving the messages present
-            at start) or a number of messages.
-        type: raw
-      dest_uri:
-        description: Destination AMQP URI(s).
-        type: list
-        elements: str
-      dest_queue:
-        description: Destination queue (one of O(shovels[].dest_queue) and O(shovels[].dest_exchange) is required).
-        type: str
-      dest_exchange:
-        description: Destination exchange.
-        type: str
-      dest_exchange_key:
-        description: Routing key used with O(shovels[].dest_exchange).
-        type: str
-      dest_add_forward_headers:
-        description: Add C(x-shovelled) headers.
-        type: bool
-      dest_add_timestamp_header:
-        description: Add an C(x-shovelled-timestamp) header.
-        type: bool
-      ack_mode:
-        description: When messages are acknowledged at the source.
-        type: str
-        choices: [on-confirm, on-publish, no-ack]
-        default: on-confirm
-      reconnect_delay:
-        description: Seconds to wait before reconnecting.
-        type: int
-      extra:
-        description: Further shovel keys, as RabbitMQ names them.
-        type: dict
-      state:
-        description: Whether the shovel should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  exchanges:
-    description:
-      - Exchanges. RabbitMQ cannot change an existing exchange's properties;
-        a difference is an error.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name (the C(amq.) prefix is reserved).
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      type:
-        description: Exchange type, for example V(direct), V(fanout), V(topic), V(headers).
-        type: str
-        default: direct
-      durable:
-        description: Survives a broker restart.
-        type: bool
-        default: true
-      auto_delete:
-        description: Deleted when its last binding is removed.
-        type: bool
-        default: false
-      internal:
-        description: Clients cannot publish to it directly.
-        type: bool
-        default: false
-      arguments:
-        description: Optional arguments, for example C(alternate-exchange).
-        type: dict
-        default: {}
-      state:
-        description: Whether the exchange should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  queues:
-    description:
-      - Queues. RabbitMQ cannot change an existing queue's type, durability
-        or arguments; a difference is an error unless O(recreate_queues) is
-        set.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name (the C(amq.) prefix is reserved).
-        type: str
-        required: true
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      type:
-        description:
-          - Queue type (C(x-queue-type)). Omitted, the virtual host's default
-            queue type (classic unless set otherwise).
-        type: str
-        choices: [classic, quorum, stream]
-      durable:
-        description: Survives a broker restart (quorum queues and streams always do).
-        type: bool
-        default: true
-      auto_delete:
-        description: Deleted when its last consumer unsubscribes.
-        type: bool
-        default: false
-      arguments:
-        description:
-          - Optional arguments, for example C(x-max-length).
-          - C(x-quorum-initial-group-size) must be a whole number from 1 to
-            the number of cluster nodes (read with C(GET /api/nodes) when it
-            is above 1).
-        type: dict
-        default: {}
-      state:
-        description: V(absent) deletes the queue and its messages.
-        type: str
-        choices: [present, absent]
-        default: present
-  bindings:
-    description:
-      - Bindings from an exchange to a queue or an exchange.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      vhost:
-        description: Virtual host.
-        type: str
-        default: /
-      source:
-        description: Source exchange.
-        type: str
-        required: true
-      destination:
-        description: Destination queue or exchange.
-        type: str
-        required: true
-      destination_type:
-        description: Whether the destination is a queue or an exchange.
-        type: str
-        choices: [queue, exchange]
-        default: queue
-      routing_key:
-        description: Routing key (binding key).
-        type: str
-        default: ""
-      arguments:
-        description: Binding arguments (for example for headers exchanges).
-        type: dict
-        default: {}
-      state:
-        description: Whether the binding should exist.
-        type: str
-        choices: [present, absent]
-        default: present
-  purge:
-    description:
-      - Kinds of object to purge. For a kind set to V(true), objects on the
-        broker that are not declared are deleted. Never by default.
-      - Never purged - O(api_user) and O(protected_users) with their
-        permissions and limits, the default and C(amq.*) exchanges, objects
-        the federation plugin declares for its links (C(federation:) prefix),
-        and the broker's own global parameters (C(internal_cluster_id),
-        C(cluster_name), C(cluster_tags)).
-      - Objects inside a virtual host (or of a user) that is deleted go with it.
-    type: dict
-    default: {}
-    suboptions:
-      vhosts: {description: Purge virtual hosts., type: bool, default: false}
-      users: {description: Purge users., type: bool, default: false}
-      permissions: {description: Purge permissions., type: bool, default: false}
-      topic_permissions: {description: Purge topic permissions., type: bool, default: false}
-      policies: {description: Purge policies., type: bool, default: false}
-      operator_policies: {description: Purge operator policies., type: bool, default: false}
-      vhost_limits: {description: Purge virtual host limits., type: bool, default: false}
-      user_limits: {description: Purge user limits., type: bool, default: false}
-      global_parameters: {description: Purge global parameters., type: bool, default: false}
-      federation_upstreams: {description: Purge federation upstreams., type: bool, default: false}
-      federation_upstream_sets: {description: Purge federation upstream sets., type: bool, default: false}
-      shovels: {description: Purge dynamic shovels., type: bool, default: false}
-      exchanges: {description: Purge exchanges., type: bool, default: false}
-      queues: {description: Purge queues (with their messages)., type: bool, default: false}
-      bindings: {description: Purge bindings., type: bool, default: false}
   protected_users:
     description:
       - Users never purged, in addition to O(api_user).
@@ -806,14 +255,54 @@ errors:
   type: list
   elements: str
   sample: ["policies[vhost=/, name=ha].definition: 'ha-mode' is not available on RabbitMQ 4.0.5 ..."]
+applied:
+  description: When a request was refused - the objects of the requests applied before it.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["vhosts[a]", "vhosts[b]"]
+failed_request:
+  description: When a request was refused - that request, as C(METHOD /api/path).
+  returned: failure
+  type: str
+  sample: POST /api/definitions
+failed_objects:
+  description: When a request was refused - the objects it carried (an import may have applied some).
+  returned: failure
+  type: list
+  elements: str
+  sample: ["vhosts[c]", "exchanges[vhost=a, name=delayed]"]
+reverted:
+  description:
+    - When a request was refused - what the revert changed to bring the broker
+      back to its state before the run, as in RV(changes). Empty when nothing
+      had changed, or when the failed request timed out (not reverted).
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{kind: vhosts, object: "vhosts[a]", action: delete}]
+invocation:
+  description:
+    - The module's arguments, each object kind's list replaced by its length
+      (declared objects are not echoed back; those that changed are in
+      RV(changes)). Shown with C(-vvv).
+  returned: always
+  type: dict
+  sample: {module_args: {api_url: "http://127.0.0.1:15672", vhosts: "1000 entries"}}
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import (
-    KINDS,
-    DefinitionsError,
-    apply,
-    plan,
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.applying import (
+    ApplyFailed,
+    apply_or_revert,
+    failure_report,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, option_table
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import planner_for, revert_plan
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state import (
     read_cluster_nodes,
     read_state,
 )
@@ -822,161 +311,12 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
     ApiError,
     ManagementApi,
 )
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import spec
 
-STATE = dict(type="str", choices=["present", "absent"], default="present")
-VHOST = dict(type="str", default="/")
-ACK_MODE = dict(type="str", choices=["on-confirm", "on-publish", "no-ack"], default="on-confirm")
-
-
-def _list_of(**options):
-    return dict(type="list", elements="dict", default=[], options=options)
-
-
-POLICY_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    vhost=VHOST,
-    pattern=dict(type="str"),
-    apply_to=dict(type="str", choices=["all", "exchanges", "queues", "classic_queues", "quorum_queues", "streams"]),
-    priority=dict(type="int", default=0),
-    definition=dict(type="dict"),
-    state=STATE,
-)
-
-ARGUMENT_SPEC = dict(
-    vhosts=_list_of(
-        name=dict(type="str", required=True),
-        state=STATE,
-        description=dict(type="str"),
-        tags=dict(type="list", elements="str"),
-        default_queue_type=dict(type="str", choices=["classic", "quorum", "stream"]),
-    ),
-    users=_list_of(
-        name=dict(type="str", required=True),
-        state=STATE,
-        password=dict(type="str", no_log=True),
-        password_hash=dict(type="str", no_log=True),
-        hashing_algorithm=dict(
-            type="str",
-            default="rabbit_password_hashing_sha256",
-            choices=[
-                "rabbit_password_hashing_sha256",
-                "rabbit_password_hashing_sha512",
-                "rabbit_password_hashing_md5",
-            ],
-        ),
-        update_password=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
-        tags=dict(type="list", elements="str"),
-    ),
-    permissions=_list_of(
-        user=dict(type="str", required=True),
-        vhost=VHOST,
-        configure=dict(type="str", default=".*"),
-        write=dict(type="str", default=".*"),
-        read=dict(type="str", default=".*"),
-        state=STATE,
-    ),
-    topic_permissions=_list_of(
-        user=dict(type="str", required=True),
-        vhost=VHOST,
-        exchange=dict(type="str", default="amq.topic"),
-        write=dict(type="str", default=".*"),
-        read=dict(type="str", default=".*"),
-        state=STATE,
-    ),
-    policies=_list_of(**POLICY_OPTIONS),
-    operator_policies=_list_of(**POLICY_OPTIONS),
-    vhost_limits=_list_of(
-        vhost=VHOST,
-        max_connections=dict(type="int"),
-        max_queues=dict(type="int"),
-        state=STATE,
-    ),
-    user_limits=_list_of(
-        user=dict(type="str", required=True),
-        max_connections=dict(type="int"),
-        max_channels=dict(type="int"),
-        state=STATE,
-    ),
-    global_parameters=_list_of(
-        name=dict(type="str", required=True),
-        value=dict(type="raw"),
-        state=STATE,
-    ),
-    federation_upstreams=_list_of(
-        name=dict(type="str", required=True),
-        vhost=VHOST,
-        uri=dict(type="list", elements="str", no_log=True),
-        exchange=dict(type="str"),
-        queue=dict(type="str"),
-        prefetch_count=dict(type="int"),
-        reconnect_delay=dict(type="int"),
-        ack_mode=ACK_MODE,
-        trust_user_id=dict(type="bool"),
-        max_hops=dict(type="int"),
-        expires=dict(type="int"),
-        message_ttl=dict(type="int"),
-        extra=dict(type="dict"),
-        state=STATE,
-    ),
-    federation_upstream_sets=_list_of(
-        name=dict(type="str", required=True),
-        vhost=VHOST,
-        upstreams=dict(type="list", elements="raw"),
-        state=STATE,
-    ),
-    shovels=_list_of(
-        name=dict(type="str", required=True),
-        vhost=VHOST,
-        src_uri=dict(type="list", elements="str", no_log=True),
-        src_queue=dict(type="str"),
-        src_exchange=dict(type="str"),
-        src_exchange_key=dict(type="str", no_log=False),
-        src_prefetch_count=dict(type="int"),
-        src_delete_after=dict(type="raw"),
-        dest_uri=dict(type="list", elements="str", no_log=True),
-        dest_queue=dict(type="str"),
-        dest_exchange=dict(type="str"),
-        dest_exchange_key=dict(type="str", no_log=False),
-        dest_add_forward_headers=dict(type="bool"),
-        dest_add_timestamp_header=dict(type="bool"),
-        ack_mode=ACK_MODE,
-        reconnect_delay=dict(type="int"),
-        extra=dict(type="dict"),
-        state=STATE,
-    ),
-    exchanges=_list_of(
-        name=dict(type="str", required=True),
-        vhost=VHOST,
-        type=dict(type="str", default="direct"),
-        durable=dict(type="bool", default=True),
-        auto_delete=dict(type="bool", default=False),
-        internal=dict(type="bool", default=False),
-        arguments=dict(type="dict", default={}),
-        state=STATE,
-    ),
-    queues=_list_of(
-        name=dict(type="str", required=True),
-        vhost=VHOST,
-        type=dict(type="str", choices=["classic", "quorum", "stream"]),
-        durable=dict(type="bool", default=True),
-        auto_delete=dict(type="bool", default=False),
-        arguments=dict(type="dict", default={}),
-        state=STATE,
-    ),
-    bindings=_list_of(
-        vhost=VHOST,
-        source=dict(type="str", required=True),
-        destination=dict(type="str", required=True),
-        destination_type=dict(type="str", choices=["queue", "exchange"], default="queue"),
-        routing_key=dict(type="str", default="", no_log=False),
-        arguments=dict(type="dict", default={}),
-        state=STATE,
-    ),
-    purge=dict(
-        type="dict",
-        default={},
-        options=dict((kind, dict(type="bool", default=False)) for kind in KINDS),
-    ),
+# One list per object kind and purge (documented by the mqops.rabbitmq.definitions
+# doc fragment from the same tables), the options below, the API's.
+ARGUMENT_SPEC = spec(option_table())
+ARGUMENT_SPEC.update(
     protected_users=dict(type="list", elements="str", default=[]),
     recreate_queues=dict(type="bool", default=False),
     extra_policy_keys=dict(type="list", elements="str", default=[], no_log=False),
@@ -986,8 +326,28 @@ ARGUMENT_SPEC = dict(
 ARGUMENT_SPEC.update(API_ARGUMENT_SPEC)
 
 
+class DefinitionsModule(AnsibleModule):
+    """AnsibleModule that logs a summary of its arguments (a count per kind), not every declared object."""
+
+    def _log_invocation(self):
+        self.log("Invoked with %s" % json.dumps(invocation(self.params), sort_keys=True))
+
+
+def invocation(params):
+    """The arguments as the result shows them: every option, each kind's list as its length.
+
+    AnsibleModule would echo the arguments whole (at 1000 objects per kind,
+    about 600 KB per run); every declared object that changed is in
+    ``changes`` (and ``diff``). Secrets are masked like AnsibleModule masks them.
+    """
+    shown = dict((name, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" if ARGUMENT_SPEC[name].get("no_log") else value)
+                 for name, value in params.items() if name not in KINDS)
+    shown.update((kind, "%d entries" % len(params[kind] or [])) for kind in KINDS)
+    return shown
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = DefinitionsModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     api = ManagementApi(
         params["api_url"],
@@ -998,31 +358,35 @@ def main():
         ca_path=params["ca_path"],
     )
     desired = dict((kind, params[kind]) for kind in KINDS)
-    result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None)
+    result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None,
+                  invocation=dict(module_args=invocation(params)))
     if params["min_password_length"] < 0:
         module.fail_json(msg="min_password_length: %d is negative; allowed: 0 (no check) or more"
                          % params["min_password_length"], **result)
 
     try:
-        export, vhost_details = read_state(api, desired)
+        export, vhost_details = read_state(api, desired, params["purge"])
         cluster_nodes = read_cluster_nodes(api, desired)
     except ApiError as exc:
         module.fail_json(msg="reading the broker state failed: %s" % exc, **result)
     result["rabbitmq_version"] = export.get("rabbitmq_version") or export.get("rabbit_version")
 
+    planner = planner_for(
+        export,
+        desired,
+        vhost_details=vhost_details,
+        purge=params["purge"],
+        protected_users=[params["api_user"]] + params["protected_users"],
+        recreate_queues=params["recreate_queues"],
+        extra_policy_keys=params["extra_policy_keys"],
+        extra_user_tags=params["extra_user_tags"],
+        min_password_length=params["min_password_length"],
+        cluster_nodes=cluster_nodes,
+        api_user=params["api_user"],
+        api_password=params["api_password"],
+    )
     try:
-        the_plan = plan(
-            export,
-            desired,
-            vhost_details=vhost_details,
-            purge=params["purge"],
-            protected_users=[params["api_user"]] + params["protected_users"],
-            recreate_queues=params["recreate_queues"],
-            extra_policy_keys=params["extra_policy_keys"],
-            extra_user_tags=params["extra_user_tags"],
-            min_password_length=params["min_password_length"],
-            cluster_nodes=cluster_nodes,
-        )
+        the_plan = planner.run()
     except DefinitionsError as exc:
         module.fail_json(
             msg="invalid definitions, nothing was changed: %s" % exc, errors=exc.errors, **result
@@ -1032,7 +396,7 @@ def main():
         changed=the_plan.changed,
         changes=the_plan.changes,
         summary=the_plan.summary(),
-        requests=["%s %s" % (method, path) for method, path, _body in the_plan.requests()],
+        requests=[line for step in the_plan.steps() for line in step.lines()],
     )
     for warning in the_plan.warnings:
         module.warn(warning)
@@ -1040,13 +404,11 @@ def main():
         result["diff"] = dict(before=the_plan.before, after=the_plan.after)
     if the_plan.changed and not module.check_mode:
         try:
-            apply(api, the_plan)
-        except ApiError as exc:
-            hint = ""
-            if exc.status is None:
-                hint = (" (the broker may still be applying what it received: re-run to see what remains,"
-                        " and raise api_timeout for large imports)")
-            module.fail_json(msg="applying the definitions failed: %s%s" % (exc, hint), **result)
+            apply_or_revert(api, the_plan, lambda: revert_plan(planner, *read_state(api, desired, params["purge"])))
+        except ApplyFailed as failure:
+            msg, fields = failure_report(failure)
+            result.update(fields)
+            module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
 

@@ -9,6 +9,8 @@ import pathlib
 import pytest
 import yaml
 
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import ALL
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
 
@@ -51,3 +53,23 @@ def test_defaults_match_argument_spec(role):
         assert option.get("default") == defaults[name], (
             "%s: spec default %r != defaults/main.yml %r" % (name, option.get("default"), defaults[name])
         )
+
+
+def test_definitions_role_options_follow_the_module_kinds():
+    """Each rabbitmq_definitions_<kind> variable has the options of the module's kind (types, defaults, choices)."""
+    role = _load(ROOT / "roles" / "rabbitmq_definitions" / "meta" / "argument_specs.yml")
+    options = role["argument_specs"]["main"]["options"]
+
+    def fields(table):
+        result = {}
+        for name, option in table.items():
+            entry = dict((k, option.get(k)) for k in ("type", "elements", "default", "choices", "required"))
+            entry["options"] = fields(option["options"]) if option.get("options") else None
+            result[name] = entry
+        return result
+
+    for kind in ALL:
+        variable = options["rabbitmq_definitions_" + kind.name]
+        assert (variable["type"], variable.get("elements")) == ("list", "dict"), kind.name
+        assert fields(variable["options"]) == fields(kind.options), kind.name
+    assert sorted(options["rabbitmq_definitions_purge"]["options"]) == sorted(kind.name for kind in ALL)

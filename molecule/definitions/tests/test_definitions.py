@@ -506,3 +506,32 @@ def test_invalid_definitions_fail_naming_object_and_field(run_module, api, is_4)
         [] if is_4 else ["GET /api/vhosts?columns=name,description,tags,metadata"]
     )
     assert sorted_export(api("/api/definitions")) == before
+
+
+def test_refused_import_is_reverted_and_the_broker_is_unchanged(run_module, api, topology):
+    """A rejection validation cannot foresee: an exchange type whose plugin is not enabled.
+
+    The broker applies an import's users, vhosts and permissions before its
+    exchanges, keeps them when it refuses the exchange, and answers 400; the
+    module then reverts what was applied and reports it.
+    """
+    before = sorted_export(api("/api/definitions"))
+    users = [dict(u, tags=["monitoring", "management"]) if u["name"] == "monitoring" else u for u in topology["users"]]
+    changes = {
+        "vhosts": topology["vhosts"] + [{"name": "revert-me", "description": "created, then reverted"}],
+        "users": users + [{"name": "revert-user", "password": "Revert-User-Pw-1", "tags": []}],
+        "permissions": topology["permissions"] + [{"user": "revert-user", "vhost": "revert-me"}],
+        "exchanges": topology["exchanges"] + [{"name": "orders.delayed", "vhost": "orders",
+                                               "type": "x-delayed-message"}],
+        "queues": [dict(q, state="absent") if q["name"] == "sandbox.work" else q for q in topology["queues"]],
+        "bindings": [b for b in topology["bindings"] if b.get("destination") != "sandbox.work"],
+    }
+    result = run_module(changes, check=False)
+    assert result.get("failed") is True, result
+    assert result["msg"].startswith("applying the definitions failed: POST /api/definitions: HTTP 400"), result["msg"]
+    assert result["msg"].endswith("the broker is as before this run"), result["msg"]
+    assert result["failed_request"] == "POST /api/definitions"
+    assert sorted(c["object"] for c in result["reverted"]) == [
+        "users[monitoring]", "users[revert-user]", "vhosts[revert-me]"]
+    assert "Revert-User-Pw-1" not in json.dumps(result)
+    assert sorted_export(api("/api/definitions")) == before

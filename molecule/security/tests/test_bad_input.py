@@ -188,6 +188,32 @@ CASES = [
      ["priority", "int", "rabbitmq_definitions_policies"], []),
     ("definitions-users-as-mapping", {"rabbitmq_definitions_users": {"name": "ops", "password": "Ops-Password-123"}},
      ["rabbitmq_definitions_users", "list"], ["Ops-Password-123"]),
+    ("queue-argument-wrong-type",
+     {"rabbitmq_definitions_queues": [{"vhost": "secure", "name": "capped", "arguments": {"x-max-length": "1000"}}]},
+     ["queues[vhost=secure, name=capped].arguments.x-max-length", "'1000' is not allowed", "a whole number"], []),
+    ("queue-argument-for-other-type",
+     {"rabbitmq_definitions_queues": [
+         {"vhost": "secure", "name": "urgent", "type": "quorum", "arguments": {"x-max-priority": 10}}]},
+     ["queues[vhost=secure, name=urgent].arguments.x-max-priority", "not an argument of quorum queues"], []),
+    ("policy-value-wrong-type",
+     {"rabbitmq_definitions_policies": [
+         {"vhost": "secure", "name": "ttl", "pattern": "^app\\.", "definition": {"message-ttl": "1h"}}]},
+     ["policies[vhost=secure, name=ttl].definition.message-ttl", "'1h' is not allowed", "milliseconds"], []),
+    ("empty-vhost-name", {"rabbitmq_definitions_vhosts": [{"name": "secure"}, {"name": ""}]},
+     ["vhosts[1].name", "must not be empty"], []),
+    ("shovel-uri-invalid",
+     {"rabbitmq_definitions_shovels": [
+         {"vhost": "secure", "name": "broken", "src_uri": "amqp://shovel:Shovel-Uri-Secret-1@localhost:99999/secure",
+          "src_queue": "outbox", "dest_uri": "amqp://", "dest_queue": "inbox"}]},
+     ["shovels[vhost=secure, name=broken].src_uri[0]", "not a valid AMQP URI", "port"], ["Shovel-Uri-Secret-1"]),
+    ("admin-declared-with-other-password",
+     {"rabbitmq_definitions_users": [{"name": "admin", "password": "Other-Admin-Pw-123", "tags": ["administrator"]}]},
+     ["users[admin].password", "rabbitmq_definitions_users", "rabbitmq_definitions_api_password",
+      "rabbitmq_server_admin_password"], ["Other-Admin-Pw-123"]),
+    ("admin-declared-absent", {"rabbitmq_definitions_users": [{"name": "admin", "state": "absent"}]},
+     ["users[admin]", "cannot be deleted", "rabbitmq_definitions_users"], []),
+    ("limit-not-a-number", {"rabbitmq_definitions_vhost_limits": [{"vhost": "secure", "max_connections": "many"}]},
+     ["rabbitmq_definitions_vhost_limits", "max_connections", "int"], []),
 ]
 
 

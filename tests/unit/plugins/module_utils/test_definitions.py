@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mqops contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Unit tests for module_utils/definitions.py: diff, validation, version rules (no broker)."""
+"""Unit tests for module_utils/definitions/: diff, validation, version rules (no broker)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,25 +13,30 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils import definitions as defs
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import (
-    KINDS,
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import applying, planning
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, VHOST_SCOPED
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.users import (
     USER_TAGS,
-    DefinitionsError,
-    allowed_apply_to,
-    allowed_policy_keys,
-    current_state,
-    group_size_error,
-    mask_uri,
-    needs_cluster_nodes,
-    needs_vhost_details,
-    parse_version,
     password_length_error,
-    plan,
     user_tag_errors,
 )
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError, parse_version
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import plan, planner_for
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.policy_keys import (
+    allowed_apply_to,
+    allowed_policy_keys,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state import (
+    current_state,
+    needs_cluster_nodes,
+    needs_vhost_details,
+    read_cluster_nodes,
+    read_state,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.uris import mask_uri
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import group_size_error
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 
 
 def fake_hasher(password, algorithm):
@@ -307,7 +312,7 @@ def test_vhost_deletion_takes_its_objects_along(rmq, version):
     desired = {"vhosts": [{"name": "shop", "state": "absent"}],
                "policies": [{"name": "ttl", "vhost": "shop", "state": "absent"}]}
     # Purge every kind that lives inside a virtual host.
-    purge = dict((kind, True) for kind in defs.VHOST_SCOPED)
+    purge = dict((kind, True) for kind in VHOST_SCOPED)
     result = run(rmq, version, desired, purge=purge)
     assert request_lines(result) == ["DELETE /api/vhosts/shop"]
     assert changed_objects(result) == [("vhosts", "vhosts[shop]", "delete")]
@@ -672,7 +677,7 @@ def test_apply_deletes_a_quorum_queue_only_when_empty(rmq, version, details, del
     the_plan = run(rmq, version, desired, recreate_queues=True)
     api = FakeApi(answers={("GET", "/api/queues/shop/orders.q"): details})
     if deleted:
-        defs.apply(api, the_plan)
+        applying.apply(api, the_plan)
         assert [(m, p) for m, p, _b in api.sent] == [
             ("GET", "/api/queues/shop/orders.q"),
             ("DELETE", "/api/queues/shop/orders.q"),
@@ -680,7 +685,7 @@ def test_apply_deletes_a_quorum_queue_only_when_empty(rmq, version, details, del
         ]
     else:
         with pytest.raises(ApiError, match=r"queue 'orders.q' in vhost 'shop' is not empty .*: not re-created"):
-            defs.apply(api, the_plan)
+            applying.apply(api, the_plan)
         assert [m for m, _p, _b in api.sent] == ["GET"]
 
 
@@ -824,6 +829,8 @@ def _with(kind, entry, **extra):
     return desired
 
 
+# Choices and mutually exclusive options are the argument spec's: see
+# test_invalid_arguments_fail_before_any_request in test_rabbitmq_definitions.py.
 VALIDATION_CASES = [
     # regular expressions
     (_with("policies", {"name": "p", "vhost": "shop", "pattern": "([a-z", "definition": {"max-length": 1}}),
@@ -873,8 +880,6 @@ VALIDATION_CASES = [
      None, "global_parameters[g].value: required when state is present"),
     (_with("federation_upstreams", {"name": "u", "vhost": "shop"}),
      None, "federation_upstreams[vhost=shop, name=u].uri: required when state is present"),
-    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://x"], "ack_mode": "later"}),
-     None, "federation_upstreams[vhost=shop, name=u].ack_mode: 'later' is not one of"),
     # references
     (_with("permissions", {"user": "app", "vhost": "nowhere"}),
      None, "permissions[user=app, vhost=nowhere].vhost: virtual host 'nowhere' is neither declared nor existing"),
@@ -925,10 +930,6 @@ VALIDATION_CASES = [
     # users
     (_with("users", {"name": "new"}),
      None, "users[new].password: a new user needs password or password_hash"),
-    (_with("users", {"name": "new", "password": "a", "password_hash": "b"}),
-     None, "users[new].password: password and password_hash are mutually exclusive"),
-    (_with("users", {"name": "new", "password": "a", "hashing_algorithm": "rabbit_password_hashing_sha384"}),
-     None, "users[new].hashing_algorithm: 'rabbit_password_hashing_sha384' is not one of"),
     # duplicates
     ({"users": [{"name": "dup", "password": "a"}, {"name": "dup", "password": "b"}]},
      None, "users[dup]: declared more than once (users[0] and users[1] have the same name)"),
@@ -971,9 +972,6 @@ VALIDATION_CASES = [
     (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
                        "src_delete_after": "sometimes", "dest_uri": ["amqp://"], "dest_queue": "b"}),
      None, "shovels[vhost=shop, name=s].src_delete_after: 'sometimes' is not never, queue-length or a number"),
-    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
-                       "dest_uri": ["amqp://"], "dest_queue": "b", "ack_mode": "eventually"}),
-     None, "shovels[vhost=shop, name=s].ack_mode: 'eventually' is not one of"),
     # limits
     (_with("vhost_limits", {"vhost": "shop", "max_connections": -2}),
      None, "vhost_limits[vhost=shop].max_connections: -2 is not a limit"),
@@ -982,8 +980,6 @@ VALIDATION_CASES = [
     # vhosts, exchanges, queues
     (_with("vhosts", {"name": "q", "default_queue_type": "quorum"}),
      "3.10.8", "vhosts[q].default_queue_type: needs RabbitMQ 3.11 or later (the broker runs 3.10.8)"),
-    (_with("vhosts", {"name": "q", "default_queue_type": "lazy"}),
-     "4.0.5", "vhosts[q].default_queue_type: 'lazy' is not one of classic, quorum, stream"),
     (_with("exchanges", {"name": "amq.mine", "vhost": "shop"}),
      None, "exchanges[vhost=shop, name=amq.mine].name: 'amq.mine' is reserved"),
     (_with("exchanges", {"name": "events", "vhost": "shop", "type": "direct"}),
@@ -997,8 +993,120 @@ VALIDATION_CASES = [
      None, "queues[vhost=shop, name=q].auto_delete: stream queues cannot be auto-delete"),
     (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-queue-type": "classic"}}),
      None, "queues[vhost=shop, name=q].type: 'quorum' contradicts arguments x-queue-type 'classic'"),
-    (_with("queues", {"name": "q", "vhost": "shop", "type": "lazy"}),
-     None, "queues[vhost=shop, name=q].type: 'lazy' is not one of classic, quorum, stream"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-type": "lazy"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-queue-type: 'lazy' is not one of classic, quorum, stream"),
+    # queue arguments: type, value and queue type
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-max-length": "1000"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-length: '1000' is not allowed; allowed: a whole number, 0 or"
+           " more"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-max-length-bytes": -5}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-length-bytes: -5 is not allowed; allowed: a whole number, 0"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-message-ttl": -1}}),
+     None, "queues[vhost=shop, name=q].arguments.x-message-ttl: -1 is not allowed; allowed: milliseconds from 0 to"
+           " 315360000000"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-expires": 0}}),
+     None, "queues[vhost=shop, name=q].arguments.x-expires: 0 is not allowed; allowed: milliseconds from 1 to"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-overflow": "drop-tail"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-overflow: 'drop-tail' is not allowed; allowed: drop-head,"
+           " reject-publish, reject-publish-dlx"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-dead-letter-exchange": 5}}),
+     None, "queues[vhost=shop, name=q].arguments.x-dead-letter-exchange: 5 is not allowed; allowed: a string"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-dead-letter-routing-key": "dead"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-dead-letter-routing-key: needs x-dead-letter-exchange"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-single-active-consumer": "yes"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-single-active-consumer: 'yes' is not allowed; allowed: true or"
+           " false"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-max-priority": 300}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-priority: 300 is not allowed; allowed: a whole number from 0"
+           " to 255"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-mode": "fast"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-queue-mode: 'fast' is not allowed; allowed: default, lazy"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-max-priority": 10}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-priority: not an argument of quorum queues (the broker"
+           " refuses it); allowed for: classic"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-delivery-limit": "5"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-delivery-limit: '5' is not allowed; allowed: a whole number"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-queue-leader-locator": "near"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-queue-leader-locator: 'near' is not allowed; allowed:"
+           " client-local, balanced"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream", "arguments": {"x-max-age": "7 days"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-age: '7 days' is not allowed; allowed: a whole number above 0"
+           " and a unit Y, M, D, h, m or s"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream", "arguments": {"x-max-age": "0D"}}),
+     None, "queues[vhost=shop, name=q].arguments.x-max-age: '0D' is not allowed"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream",
+                      "arguments": {"x-stream-max-segment-size-bytes": -1}}),
+     None, "queues[vhost=shop, name=q].arguments.x-stream-max-segment-size-bytes: -1 is not allowed"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "stream", "arguments": {"x-initial-cluster-size": 0}}),
+     None, "queues[vhost=shop, name=q].arguments.x-initial-cluster-size: 0 is not a group size"),
+    # policy and operator policy values by key
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"max-length": "1000"}}),
+     None, "policies[vhost=/, name=p].definition.max-length: '1000' is not allowed; allowed: a whole number, 0 or"
+           " more"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"message-ttl": -5}}),
+     None, "policies[vhost=/, name=p].definition.message-ttl: -5 is not allowed; allowed: milliseconds, 0 or more"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"expires": 0}}),
+     None, "policies[vhost=/, name=p].definition.expires: 0 is not allowed; allowed: milliseconds, 1 or more"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"overflow": "drop-tail"}}),
+     None, "policies[vhost=/, name=p].definition.overflow: 'drop-tail' is not allowed; allowed: drop-head,"
+           " reject-publish, reject-publish-dlx"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"dead-letter-exchange": 7}}),
+     None, "policies[vhost=/, name=p].definition.dead-letter-exchange: 7 is not allowed; allowed: a string"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"max-age": "forever"}}),
+     None, "policies[vhost=/, name=p].definition.max-age: 'forever' is not allowed"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"queue-version": 3}}),
+     None, "policies[vhost=/, name=p].definition.queue-version: 3 is not allowed; allowed: 1, 2"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"federation-upstream-pattern": "(("}}),
+     None, "policies[vhost=/, name=p].definition.federation-upstream-pattern: '((' is not a valid regular"
+           " expression"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"delivery-limit": -1}}),
+     "3.10.8", "policies[vhost=/, name=p].definition.delivery-limit: -1 is not allowed; allowed: a whole number, 0"),
+    (_with("policies", {"name": "ha", "pattern": ".", "definition": {"ha-mode": "some"}}),
+     "3.10.8", "policies[vhost=/, name=ha].definition.ha-mode: 'some' is not allowed; allowed: all, exactly, nodes"),
+    (_with("policies", {"name": "ha", "pattern": ".", "definition": {"ha-mode": "exactly", "ha-params": "two"}}),
+     "3.10.8", "policies[vhost=/, name=ha].definition.ha-params: 'two' is not allowed; allowed with ha-mode exactly"),
+    (_with("policies", {"name": "ha", "pattern": ".", "definition": {"ha-sync-mode": "automatic"}}),
+     "3.10.8", "policies[vhost=/, name=ha].definition.ha-sync-mode: needs ha-mode"),
+    (_with("operator_policies", {"name": "o", "pattern": ".", "definition": {"max-length": "x"}}),
+     None, "operator_policies[vhost=/, name=o].definition.max-length: 'x' is not allowed"),
+    # empty names, for every kind that has one
+    (_with("vhosts", {"name": ""}), None, "vhosts[0].name: must not be empty; allowed: a non-empty name"),
+    (_with("users", {"name": "", "password": "x"}), None, "users[0].name: must not be empty"),
+    (_with("permissions", {"user": "app", "vhost": ""}), None, "permissions[0].vhost: must not be empty"),
+    (_with("topic_permissions", {"user": "", "vhost": "shop"}), None, "topic_permissions[0].user: must not be empty"),
+    (_with("policies", {"name": "", "pattern": ".", "definition": {"max-length": 1}}),
+     None, "policies[0].name: must not be empty"),
+    (_with("vhost_limits", {"vhost": "", "max_queues": 1}), None, "vhost_limits[0].vhost: must not be empty"),
+    (_with("user_limits", {"user": "", "max_channels": 1}), None, "user_limits[0].user: must not be empty"),
+    (_with("global_parameters", {"name": "", "value": 1}), None, "global_parameters[0].name: must not be empty"),
+    (_with("federation_upstreams", {"name": "", "vhost": "shop", "uri": ["amqp://x"]}),
+     None, "federation_upstreams[0].name: must not be empty"),
+    (_with("exchanges", {"name": "", "vhost": "shop"}), None, "exchanges[0].name: must not be empty"),
+    (_with("queues", {"name": "", "vhost": "shop"}), None, "queues[0].name: must not be empty"),
+    (_with("bindings", {"vhost": "shop", "source": "events", "destination": ""}),
+     None, "bindings[0].destination: must not be empty"),
+    # URIs (never shown: they may hold a password) and numbers of upstreams and shovels
+    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["http://h/shop"], "src_queue": "a",
+                       "dest_uri": ["amqp://"], "dest_queue": "b"}),
+     None, "shovels[vhost=shop, name=s].src_uri[0]: not a valid AMQP URI (scheme 'http' is not amqp or amqps);"
+           " allowed: amqp://[user[:password]@]host[:port][/vhost][?query]"),
+    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
+                       "dest_uri": ["amqp://u:Secret@h:99999/v"], "dest_queue": "b"}),
+     None, "shovels[vhost=shop, name=s].dest_uri[0]: not a valid AMQP URI (the port is not a number from 1 to"
+           " 65535)"),
+    (_with("shovels", {"name": "s", "vhost": "shop", "src_uri": ["amqp://"], "src_queue": "a",
+                       "dest_uri": ["amqp://"], "dest_queue": "b", "reconnect_delay": -3}),
+     None, "shovels[vhost=shop, name=s].reconnect_delay: -3 is not allowed; allowed: a whole number, 0 or more"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://ok", "amqp//dc2"]}),
+     None, "federation_upstreams[vhost=shop, name=u].uri[1]: not a valid AMQP URI (no scheme)"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqps://"]}),
+     None, "federation_upstreams[vhost=shop, name=u].uri[0]: not a valid AMQP URI (amqps needs a host)"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://h/a/b"]}),
+     None, "federation_upstreams[vhost=shop, name=u].uri[0]: not a valid AMQP URI (the virtual host has a '/'"),
+    (_with("federation_upstreams", {"name": "u", "vhost": "shop", "uri": ["amqp://h"], "prefetch_count": -1}),
+     None, "federation_upstreams[vhost=shop, name=u].prefetch_count: -1 is not allowed; allowed: a whole number, 0"),
+    (_with("user_limits", {"user": "app", "max_connections": "10"}),
+     None, "user_limits[user=app].max_connections: '10' is not a limit"),
 ]
 
 
@@ -1010,6 +1118,43 @@ def test_validation_errors(rmq, version, desired, only_version, expected):
     assert any(e.startswith(expected) for e in errors), errors
 
 
+@pytest.mark.parametrize("desired, expected", [
+    ({"queues": [{"name": "q", "vhost": "shop", "type": "quorum",
+                  "arguments": {"x-delivery-limit": -1, "x-queue-leader-locator": "balanced"}}]}, True),
+    ({"queues": [{"name": "q", "vhost": "shop", "arguments": {"x-queue-leader-locator": "client-local"}}]}, True),
+    ({"policies": [{"name": "p", "pattern": ".", "definition": {"delivery-limit": -1}}]}, True),
+])
+def test_values_rabbitmq_4_accepts(rmq, desired, expected):
+    assert run(rmq, "4.0.5", desired).changed is expected
+    with pytest.raises(DefinitionsError):
+        run(rmq, "3.10.8", desired)
+
+
+@pytest.mark.parametrize("arguments, qtype", [
+    ({"x-max-length": 10, "x-overflow": "reject-publish", "x-message-ttl": 0, "x-expires": 1000,
+      "x-dead-letter-exchange": "dlx", "x-dead-letter-routing-key": "dead", "x-single-active-consumer": True,
+      "x-max-priority": 10, "x-queue-mode": "lazy", "x-queue-version": 2, "x-max-length-bytes": 0}, "classic"),
+    ({"x-delivery-limit": 5, "x-dead-letter-strategy": "at-least-once", "x-quorum-initial-group-size": 1,
+      "x-queue-leader-locator": "client-local", "x-max-in-memory-length": 0}, "quorum"),
+    ({"x-max-age": "7D", "x-stream-max-segment-size-bytes": 500000000, "x-initial-cluster-size": 1,
+      "x-max-length-bytes": 1000000}, "stream"),
+    ({"x-custom-plugin-argument": "anything"}, "classic"),
+])
+def test_valid_queue_arguments_are_accepted(rmq, version, arguments, qtype):
+    desired = {"queues": [{"name": "q", "vhost": "shop", "type": qtype, "arguments": arguments}]}
+    assert run(rmq, version, desired).document["queues"][0]["arguments"] == dict(arguments, **{"x-queue-type": qtype})
+
+
+def test_uri_errors_never_show_the_uri(rmq, version):
+    desired = {"shovels": [{"name": "s", "vhost": "shop", "src_uri": ["amqp://u:Pw-Secret@h:notaport/v"],
+                            "src_queue": "a", "dest_uri": ["amqps://shovel:Other-Secret@/v"], "dest_queue": "b"}],
+               "federation_upstreams": [{"name": "u", "vhost": "shop", "uri": ["amqp:/fed:Fed-Secret@dc1/shop"]}]}
+    errors = errors_of(rmq, version, desired)
+    assert len(errors) == 3, errors
+    for secret in ("Pw-Secret", "Other-Secret", "Fed-Secret", "notaport", "dc1"):
+        assert secret not in " ".join(errors)
+
+
 def test_validation_covers_every_kind():
     kinds = set()
     for desired, _version, _expected in VALIDATION_CASES:
@@ -1017,10 +1162,16 @@ def test_validation_covers_every_kind():
     assert kinds == set(KINDS)
 
 
-@pytest.mark.parametrize("key", ["ha-mode", "ha-params", "ha-sync-mode"])
-def test_ha_policies_are_accepted_on_3(rmq, key):
-    desired = {"policies": [{"name": "ha", "pattern": ".", "definition": {key: "all"}}]}
-    assert run(rmq, "3.10.8", desired).document["policies"][0]["definition"] == {key: "all"}
+# Valid definitions only: the broker refuses ha-params or ha-sync-mode
+# without ha-mode, and ha-sync-mode "all".
+@pytest.mark.parametrize("definition", [
+    {"ha-mode": "all"},
+    {"ha-mode": "exactly", "ha-params": 2},
+    {"ha-mode": "all", "ha-sync-mode": "automatic"},
+])
+def test_ha_policies_are_accepted_on_3(rmq, definition):
+    desired = {"policies": [{"name": "ha", "pattern": ".", "definition": definition}]}
+    assert run(rmq, "3.10.8", desired).document["policies"][0]["definition"] == definition
 
 
 def test_version_specific_features_are_accepted_where_supported(rmq):
@@ -1344,7 +1495,7 @@ def test_apply_sends_pre_requests_import_then_deletions(rmq, version):
                "topic_permissions": [{"user": "app", "vhost": "shop", "exchange": "events", "state": "absent"}]}
     the_plan = run(rmq, version, desired, recreate_queues=True)
     api = FakeApi()
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert [(m, p) for m, p, _b in api.sent] == [
         ("DELETE", "/api/topic-permissions/shop/app"),
         ("DELETE", "/api/queues/shop/orders?if-empty=true"),
@@ -1363,7 +1514,7 @@ def test_apply_looks_up_the_binding_properties_key(rmq, version):
         {"routing_key": "x", "arguments": {"x-match": "all"}, "properties_key": "x~Ab3_"},
     ]
     api = FakeApi(answers={("GET", "/api/bindings/shop/e/events/q/orders.q"): listing})
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert [(m, p) for m, p, _b in api.sent] == [
         ("GET", "/api/bindings/shop/e/events/q/orders.q"),
         ("DELETE", "/api/bindings/shop/e/events/q/orders.q/x~Ab3_"),
@@ -1374,7 +1525,7 @@ def test_apply_binding_already_gone_sends_no_delete(rmq, version):
     the_plan = run(rmq, version, {"bindings": [{"vhost": "shop", "source": "events", "destination": "orders",
                                                "routing_key": "order.#", "state": "absent"}]})
     api = FakeApi(answers={("GET", "/api/bindings/shop/e/events/q/orders"): []})
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert [m for m, _p, _b in api.sent] == ["GET"]
 
 
@@ -1383,12 +1534,12 @@ def test_apply_ignores_404_on_delete_and_raises_other_errors(rmq, version):
                                   "global_parameters": [{"name": "color", "state": "absent"}]})
     gone = ApiError("DELETE", "/api/policies/shop/ttl", 404, "Not Found")
     api = FakeApi(fail={("DELETE", "/api/policies/shop/ttl"): gone})
-    defs.apply(api, the_plan)
+    applying.apply(api, the_plan)
     assert len(api.sent) == 2
     broken = ApiError("DELETE", "/api/policies/shop/ttl", 500, "boom")
     api = FakeApi(fail={("DELETE", "/api/policies/shop/ttl"): broken})
     with pytest.raises(ApiError, match="boom"):
-        defs.apply(api, the_plan)
+        applying.apply(api, the_plan)
     assert len(api.sent) == 1
 
 
@@ -1398,22 +1549,22 @@ def test_apply_stops_when_the_queue_is_not_empty(rmq, version):
     not_empty = ApiError("DELETE", "/api/queues/shop/orders?if-empty=true", 400, "queue 'orders' in vhost 'shop' not empty")
     api = FakeApi(fail={("DELETE", "/api/queues/shop/orders?if-empty=true"): not_empty})
     with pytest.raises(ApiError, match="not empty"):
-        defs.apply(api, the_plan)
+        applying.apply(api, the_plan)
     assert len(api.sent) == 1  # no import after a failed re-creation
 
 
 def test_read_cluster_nodes_only_when_a_group_size_needs_it():
     api = FakeApi()
-    assert defs.read_cluster_nodes(api, {"queues": [{"name": "q", "arguments": {"x-max-length": 1}}]}) is None
+    assert read_cluster_nodes(api, {"queues": [{"name": "q", "arguments": {"x-max-length": 1}}]}) is None
     one = {"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 1}}]}
-    assert defs.read_cluster_nodes(api, one) is None
+    assert read_cluster_nodes(api, one) is None
     assert api.sent == []
 
     nodes = [{"name": "rabbit@a"}, {"name": "rabbit@b"}, {"name": "rabbit@c"}]
     api = FakeApi(answers={("GET", "/api/nodes?columns=name"): nodes})
     desired = {"queues": [{"name": "q", "arguments": {"x-quorum-initial-group-size": 5}}],
                "policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]}
-    assert defs.read_cluster_nodes(api, desired) == 3
+    assert read_cluster_nodes(api, desired) == 3
     assert api.sent == [("GET", "/api/nodes?columns=name", None)]
 
 
@@ -1421,22 +1572,178 @@ def test_read_cluster_nodes_only_when_a_group_size_needs_it():
 def test_read_cluster_nodes_refuses_an_answer_without_nodes(answer):
     api = FakeApi(answers={("GET", "/api/nodes?columns=name"): answer})
     with pytest.raises(ApiError, match="not a list of nodes"):
-        defs.read_cluster_nodes(api, {"policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]})
+        read_cluster_nodes(api, {"policies": [{"name": "p", "definition": {"initial-cluster-size": 2}}]})
 
 
 def test_read_state_one_get_unless_vhost_metadata_is_missing(rmq):
     export_4 = rmq.make_export("4.0.5")
     api = FakeApi(answers={("GET", "/api/definitions"): export_4})
-    assert defs.read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_4, None)
+    assert read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_4, None)
     assert len(api.sent) == 1
 
     export_3 = rmq.make_export("3.10.8")
     details = rmq.make_vhost_details()
     api = FakeApi(answers={("GET", "/api/definitions"): export_3,
                            ("GET", "/api/vhosts?columns=name,description,tags,metadata"): details})
-    assert defs.read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_3, details)
+    assert read_state(api, {"vhosts": [{"name": "shop", "description": "x"}]}) == (export_3, details)
     assert [p for _m, p, _b in api.sent] == ["/api/definitions", "/api/vhosts?columns=name,description,tags,metadata"]
 
     api = FakeApi(answers={("GET", "/api/definitions"): export_3})
-    assert defs.read_state(api, {"vhosts": [{"name": "shop"}]}) == (export_3, None)
+    assert read_state(api, {"vhosts": [{"name": "shop"}]}) == (export_3, None)
     assert len(api.sent) == 1
+
+
+# --- the API user's password has one owner ---------------------------------------------------------------
+
+OWNER_ERROR = (
+    "users[admin].password: differs from api_password (through the roles: rabbitmq_definitions_api_password, which"
+    " defaults to rabbitmq_server_admin_password), the password every run logs in with; the administrator's password"
+    " has one owner: leave password out of this entry in users (through the role: rabbitmq_definitions_users) (or"
+    " give the same one) and change it through api_password (through the roles: rabbitmq_definitions_api_password,"
+    " which defaults to rabbitmq_server_admin_password); the values are not shown"
+)
+
+
+def run_as_admin(rmq, version, users, **options):
+    return run(rmq, version, {"users": users}, api_user="admin", api_password=rmq.ADMIN_PASSWORD, **options)
+
+
+@pytest.mark.parametrize("entry", [
+    {"name": "admin", "password": "admin-Pa55word", "tags": ["administrator"]},
+    {"name": "admin"},
+    {"name": "admin", "password": "Another-Pa55word", "update_password": "on_create"},
+])
+def test_api_user_declared_with_its_own_password_changes_nothing(rmq, version, entry):
+    assert run_as_admin(rmq, version, [entry]).changes == []
+
+
+def test_api_user_hash_of_its_own_password_is_accepted(rmq, version):
+    # Another salt: stored as declared, and the next run logs in with the same password.
+    other_salt = hash_password(rmq.ADMIN_PASSWORD, rmq.SHA256, b"\x0f\x0e\x0d\x0c")
+    result = run_as_admin(rmq, version, [{"name": "admin", "password_hash": other_salt}])
+    assert result.document["users"][0]["password_hash"] == other_salt
+    assert run_as_admin(rmq, version, [{"name": "admin", "password_hash": rmq.ADMIN_HASH}]).changes == []
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ({"name": "admin", "password": "Other-Pa55word-1"}, [OWNER_ERROR]),
+    ({"name": "admin", "password_hash": "HASH-of-something-else"},
+     ["users[admin].password_hash: is not a hash of api_password (through the roles:"
+      " rabbitmq_definitions_api_password, which defaults to rabbitmq_server_admin_password), the password every run"
+      " logs in with; the administrator's password has one owner: leave password_hash out of this entry in users"
+      " (through the role: rabbitmq_definitions_users) and change it through api_password (through the roles:"
+      " rabbitmq_definitions_api_password, which defaults to rabbitmq_server_admin_password); the values are not"
+      " shown"]),
+    ({"name": "admin", "state": "absent"},
+     ["users[admin]: the API user (api_user) cannot be deleted: every run logs in as it; remove this entry from users"
+      " (through the role: rabbitmq_definitions_users)"]),
+    ({"name": "admin", "tags": ["management"]},
+     ["users[admin].tags: the API user needs the administrator tag (every run logs in as it to read and write"
+      " definitions); allowed: tags that include administrator"]),
+])
+def test_api_user_password_has_one_owner(rmq, version, entry, expected):
+    errors = errors_of(rmq, version, {"users": [entry]}, api_user="admin", api_password=rmq.ADMIN_PASSWORD)
+    assert errors == expected
+    assert rmq.ADMIN_PASSWORD not in " ".join(errors) and "Other-Pa55word-1" not in " ".join(errors)
+
+
+def test_other_users_and_plans_without_an_api_user_are_not_concerned(rmq, version):
+    # Without api_user (direct callers), and for any other user, the rule does not apply.
+    assert run(rmq, version, {"users": [{"name": "admin", "password": "Other-Pa55word-1"}]}).changed
+    assert run_as_admin(rmq, version, [{"name": "app", "password": "Other-Pa55word-1"}]).changed
+
+
+# --- imports of any size: requests of bounded size, in dependency order -----------------------------------
+
+
+def many(n):
+    return {
+        "vhosts": [{"name": "v%03d" % i} for i in range(n)],
+        "users": [{"name": "u%03d" % i, "password": "pw"} for i in range(n)],
+        "permissions": [{"user": "u%03d" % i, "vhost": "v%03d" % i} for i in range(n)],
+        "queues": [{"name": "q", "vhost": "v%03d" % i, "type": "quorum"} for i in range(n)],
+        "bindings": [{"vhost": "v%03d" % i, "source": "amq.direct", "destination": "q"} for i in range(n)],
+    }
+
+
+def test_a_small_plan_is_one_import(rmq, version):
+    steps = run(rmq, version, many(3)).steps()
+    assert [(s.method, s.path) for s in steps] == [("POST", "/api/definitions")]
+
+
+@pytest.mark.parametrize("budget", [planning.IMPORT_BUDGET, 100, 20])
+def test_large_imports_are_split_in_dependency_order(rmq, version, budget):
+    result = run(rmq, version, many(60))
+    steps = result.steps(budget)
+    imported = [(section, entry) for step in steps for section, entries in step.body.items() for entry in entries]
+    # Every entry exactly once, and each request within the budget (one entry may fill it alone).
+    assert sorted(json.dumps(e, sort_keys=True) for _s, e in imported) == sorted(
+        json.dumps(e, sort_keys=True) for entries in result.document.values() for e in entries)
+    weights = {"vhosts": 20, "queues": 5}
+    for step in steps:
+        total = sum(weights.get(section, 1) * len(entries) for section, entries in step.body.items())
+        assert total <= max(budget, 20)
+    order = [section for section, _e in imported]
+    first = dict((section, order.index(section)) for section in set(order))
+    last = dict((section, len(order) - 1 - order[::-1].index(section)) for section in set(order))
+    assert last["vhosts"] < first["permissions"] and last["users"] < first["permissions"]
+    assert last["queues"] < first["bindings"]
+    assert len(steps) > 1
+
+
+def test_default_budget_splits_1000_virtual_hosts_in_requests_of_25(rmq):
+    steps = run(rmq, "4.0.5", {"vhosts": [{"name": "v%04d" % i} for i in range(1000)]}).steps()
+    assert [len(s.body["vhosts"]) for s in steps] == [25] * 40
+
+
+def test_apply_sends_the_requests_in_order(rmq, version):
+    the_plan = run(rmq, version, many(30))
+    api = FakeApi()
+    applying.apply(api, the_plan)
+    assert [(m, p) for m, p, _b in api.sent] == [("POST", "/api/definitions")] * len(the_plan.steps())
+    assert [b for _m, _p, b in api.sent] == [s.body for s in the_plan.steps()]
+
+
+# --- the way back: what a run touches, and the plan that restores it -------------------------------------
+
+
+def test_touched_objects_include_what_goes_with_them(rmq, version):
+    desired = {"vhosts": [{"name": "shop", "state": "absent"}, {"name": "new"}]}
+    planner = planner_for(rmq.make_export(version), desired, rmq.make_vhost_details(), api_user="admin")
+    planner.run()
+    touched = planning.touched(planner)
+    # The deleted vhost's contents, and the permissions an import gives the API user on a new one.
+    assert ("queues", ("shop", "orders")) in touched
+    assert ("bindings", ("shop", "events", "queue", "orders", "order.#", "{}")) in touched
+    assert ("operator_policies", ("shop", "cap")) in touched
+    assert ("permissions", ("shop", "admin")) in touched and ("permissions", ("new", "admin")) in touched
+    assert ("users", ("app",)) not in touched
+
+
+def test_revert_plan_brings_back_what_changed_and_leaves_the_rest(rmq):
+    before = rmq.make_export("4.0.5")
+    desired = {"users": [{"name": "app", "password": "rotated"}, {"name": "new", "password": "pw"}],
+               "queues": [{"name": "old", "vhost": "shop", "state": "absent"}],
+               "policies": [{"name": "ttl", "vhost": "shop", "pattern": "^x", "definition": {"max-length": 1}}]}
+    planner = planner_for(before, desired, hasher=fake_hasher)
+    planner.run()
+    # As if the run stopped after importing the users and deleting queue old (and its shovel's binding).
+    after = copy.deepcopy(before)
+    after["users"][1]["password_hash"] = "FAKEHASH"
+    after["users"].append({"name": "new", "password_hash": "X", "hashing_algorithm": rmq.SHA256, "tags": []})
+    after["queues"] = [q for q in after["queues"] if q["name"] != "old"]
+    back = planning.revert_plan(planner, after)
+    assert changed_objects(back) == [
+        ("users", "users[app]", "update"),
+        ("users", "users[new]", "delete"),
+        ("queues", "queues[vhost=shop, name=old]", "create"),
+    ]
+    assert request_lines(back) == ["POST /api/definitions", "POST /api/users/bulk-delete"]
+    assert back.document["users"][0]["password_hash"] == rmq.APP_HASH
+
+
+def test_api_user_permissions_declared_absent_on_a_new_vhost_are_removed(rmq, version):
+    desired = {"vhosts": [{"name": "new"}], "permissions": [{"user": "admin", "vhost": "new", "state": "absent"}]}
+    result = run(rmq, version, desired, api_user="admin")
+    assert request_lines(result) == ["POST /api/definitions", "DELETE /api/permissions/new/admin"]
+    assert changed_objects(result)[-1] == ("permissions", "permissions[user=admin, vhost=new]", "delete")

@@ -14,6 +14,7 @@ import os
 import stat
 from unittest import mock
 
+import module_docs
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
@@ -986,3 +987,8 @@ def test_main_chowns_the_file_to_the_cli_user(monkeypatch, patched_module):
         mock.call(os.path.dirname(path), 4242, 4343),
         mock.call(path, 4242, 4343),
     ]
+
+
+def test_documentation_matches_the_argument_spec():
+    documented = module_docs.doc_options(module_docs.module_documentation("rabbitmq_cli_users")["options"])
+    assert documented == module_docs.spec_options(rabbitmq_cli_users.ARGUMENT_SPEC)

@@ -13,15 +13,17 @@ import io
 import json
 from urllib.error import HTTPError, URLError
 
+import module_docs
 import pytest
-import yaml
+from stateful_broker import StatefulBroker, same_definitions
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import KINDS
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import password_matches
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import planning
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
 
 API = "http://127.0.0.1:15672"
@@ -337,14 +339,20 @@ def test_authentication_failure(broker, rmq):
     assert result["msg"].endswith("HTTP 401: Login failed")
 
 
-def test_import_failure_is_reported_with_what_was_planned(broker, rmq):
+def test_import_refused_is_read_again_and_reported_with_what_was_planned(broker, rmq):
     fake = broker("4.0.5", failures={("POST", "/api/definitions"): (400, '{"error":"bad_request",'
                                                                       '"reason":"Validation failed"}')})
     result = run_module(changed_args(rmq), expect=AnsibleFailJson)
-    assert result["msg"] == "applying the definitions failed: POST /api/definitions: HTTP 400: Validation failed"
-    # Nothing after the failed import.
-    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
-    assert result["changes"]
+    # An import may be refused half-way: the broker is read again; this fake
+    # applied nothing, so there is nothing to revert and no deletion follows.
+    assert result["msg"] == (
+        "applying the definitions failed: POST /api/definitions: HTTP 400: Validation failed; request 1 of 3;"
+        " applied before it: nothing; nothing to revert (read again, the broker is as before this run)"
+    )
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions", "GET /api/definitions"]
+    assert result["changes"] and result["applied"] == [] and result["reverted"] == []
+    assert result["failed_request"] == "POST /api/definitions"
+    assert "users[new]" in result["failed_objects"]
 
 
 def test_queue_that_cannot_change_names_the_queue(broker, rmq):
@@ -368,6 +376,17 @@ def test_recreate_of_a_queue_with_messages_fails_cleanly(broker, rmq):
     "args, message",
     [
         ({"queues": [{"name": "q", "type": "lazy"}]}, "value of type must be one of"),
+        ({"vhosts": [{"name": "q", "default_queue_type": "lazy"}]}, "value of default_queue_type must be one of"),
+        ({"users": [{"name": "new", "password": "Secret-pw-1", "password_hash": "HASH"}]},
+         "parameters are mutually exclusive: password|password_hash found in users"),
+        ({"users": [{"name": "new", "password": "Secret-pw-1", "hashing_algorithm": "rabbit_password_hashing_sha384"}]},
+         "value of hashing_algorithm must be one of"),
+        ({"federation_upstreams": [{"name": "u", "uri": ["amqp://x"], "ack_mode": "later"}]},
+         "value of ack_mode must be one of"),
+        ({"shovels": [{"name": "s", "src_uri": ["amqp://"], "src_queue": "a", "dest_uri": ["amqp://"],
+                       "dest_queue": "b", "ack_mode": "eventually"}]}, "value of ack_mode must be one of"),
+        ({"bindings": [{"source": "x", "destination": "q", "destination_type": "topic"}]},
+         "value of destination_type must be one of"),
         ({"users": [{"password": "x"}]}, "missing required arguments: name"),
         ({"purge": {"everything": True}}, "Unsupported parameters"),
         ({"vhost_limits": [{"vhost": "/", "max_queues": "many"}]}, "max_queues"),
@@ -506,6 +525,46 @@ def test_failing_node_read_is_reported(broker, rmq):
     )
 
 
+# --- the API user's password has one owner ------------------------------------------------------
+
+
+def test_api_user_declared_with_another_password_fails_before_any_change(broker, rmq):
+    fake = broker("4.0.5")
+    args = {"api_user": "admin",
+            "users": [{"name": "admin", "password": "Other-Admin-Pw-1", "tags": ["administrator"]}]}
+    result = run_module(args, expect=AnsibleFailJson)
+    assert fake.lines() == ["GET /api/definitions"]
+    assert result["errors"] == [
+        "users[admin].password: differs from api_password (through the roles: rabbitmq_definitions_api_password,"
+        " which defaults to rabbitmq_server_admin_password), the password every run logs in with; the"
+        " administrator's password has one owner: leave password out of this entry in users (through the role:"
+        " rabbitmq_definitions_users) (or give the same one) and change it through api_password (through the roles:"
+        " rabbitmq_definitions_api_password, which defaults to rabbitmq_server_admin_password); the values are not"
+        " shown",
+    ]
+    result.pop("_no_log_values")
+    shown = json.dumps(result)
+    assert "Other-Admin-Pw-1" not in shown and API_PASSWORD not in shown
+
+
+@pytest.mark.parametrize("users", [
+    [{"name": "admin", "password": "admin-Pa55word", "tags": ["administrator"]}],
+    [{"name": "admin"}],
+])
+def test_api_user_declared_with_its_own_password_is_a_noop(broker, rmq, users):
+    fake = broker("4.0.5")
+    result = run_module({"api_user": "admin", "api_password": rmq.ADMIN_PASSWORD, "users": users})
+    assert result["changed"] is False
+    assert fake.lines() == ["GET /api/definitions"]
+
+
+def test_api_user_cannot_be_deleted(broker, rmq):
+    fake = broker("4.0.5")
+    result = run_module({"api_user": "admin", "users": [{"name": "admin", "state": "absent"}]}, expect=AnsibleFailJson)
+    assert result["errors"][0].startswith("users[admin]: the API user (api_user) cannot be deleted")
+    assert fake.lines() == ["GET /api/definitions"]
+
+
 # --- secrets ---------------------------------------------------------------------------------------
 
 
@@ -542,36 +601,230 @@ def test_argument_spec_lists_every_kind_and_the_api_options():
     assert spec["extra_user_tags"] == {"type": "list", "elements": "str", "default": []}
 
 
-def _doc_options(options):
-    """DOCUMENTATION options -> the argument spec fields they document."""
-    result = {}
-    for name, doc in options.items():
-        entry = {"type": doc.get("type", "str")}
-        for field in ("elements", "default", "choices", "required"):
-            if field in doc:
-                entry[field] = doc[field]
-        if "suboptions" in doc:
-            entry["options"] = _doc_options(doc["suboptions"])
-        result[name] = entry
-    return result
-
-
-def _spec_options(spec):
-    result = {}
-    for name, option in spec.items():
-        entry = dict((k, v) for k, v in option.items() if k in ("type", "elements", "default", "choices", "required"))
-        entry.setdefault("type", "str")
-        if entry.get("required") is False:
-            del entry["required"]
-        if "options" in option:
-            entry["options"] = _spec_options(option["options"])
-        result[name] = entry
-    return result
-
-
 def test_documentation_matches_the_argument_spec():
     # A fresh spec: AnsibleModule fills defaults into nested dicts of the one the other tests ran with.
     module = importlib.reload(rabbitmq_definitions)
-    documented = _doc_options(yaml.safe_load(module.DOCUMENTATION)["options"])
-    spec = dict((k, v) for k, v in module.ARGUMENT_SPEC.items() if k not in http_api.API_ARGUMENT_SPEC)
-    assert documented == _spec_options(spec)
+    documented = module_docs.doc_options(module_docs.module_documentation("rabbitmq_definitions")["options"])
+    assert documented == module_docs.spec_options(module.ARGUMENT_SPEC)
+
+
+# --- never half-applied: a refused request is reverted -----------------------------------------------------
+
+EXCHANGE_TYPE_REFUSED = "unknown exchange type 'x-no-such-type'"
+
+
+def refuse_unknown_exchange_type(category, entry):
+    if category == "exchanges" and entry.get("type") == "x-no-such-type":
+        return EXCHANGE_TYPE_REFUSED
+    return None
+
+
+@pytest.fixture
+def stateful(monkeypatch, rmq):
+    def install(version="4.0.5", **options):
+        fake = StatefulBroker(rmq.make_export(version), **options)
+        monkeypatch.setattr(http_api, "urlopen", fake)
+        return fake
+
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
+    return install
+
+
+def partial_args(rmq):
+    """Creations, an update and a deletion, and an exchange type the broker refuses (a plugin not enabled)."""
+    args = module_args(rmq)
+    args["vhosts"].append({"name": "extra"})
+    args["users"].append({"name": "newbie", "password": "Newbie-Secret-1", "tags": ["management"]})
+    args["users"][0]["password"] = "Rotated-Secret"
+    args["permissions"].append({"user": "newbie", "vhost": "extra"})
+    args["policies"][0]["definition"] = {"message-ttl": 1000}
+    args["exchanges"].append({"name": "delayed", "vhost": "shop", "type": "x-no-such-type"})
+    args["queues"] = [q for q in args["queues"] if q["name"] != "old"] + [
+        {"name": "old", "vhost": "shop", "state": "absent"}]
+    return args
+
+
+def test_the_fake_broker_applies_what_it_accepts(stateful, rmq):
+    fake = stateful()
+    args = partial_args(rmq)
+    args["exchanges"][-1]["type"] = "direct"
+    run_module(args)
+    assert not same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert run_module(args)["changed"] is False  # and a re-run agrees with it
+
+
+def test_refused_import_is_reverted_to_exactly_the_state_before(stateful, rmq):
+    fake = stateful(refuse=refuse_unknown_exchange_type)
+    result = run_module(partial_args(rmq), expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "POST /api/definitions",  # refused half-way: users, vhost and permissions imported
+        "GET /api/definitions",  # the revert reads the broker again
+        "POST /api/definitions",  # app's previous hash
+        "POST /api/users/bulk-delete",
+        "DELETE /api/vhosts/extra",
+    ]
+    assert fake.sent[3][2] == {"users": [{"name": "app", "password_hash": rmq.APP_HASH,
+                                          "hashing_algorithm": rmq.SHA256, "tags": ["management"]}]}
+    assert fake.sent[4][2] == {"users": ["newbie"]}
+    assert result["applied"] == []
+    assert result["failed_request"] == "POST /api/definitions"
+    assert [(c["object"], c["action"]) for c in result["reverted"]] == [
+        ("vhosts[extra]", "delete"), ("users[app]", "update"), ("users[newbie]", "delete")]
+    assert result["msg"] == (
+        "applying the definitions failed: POST /api/definitions: HTTP 400: " + EXCHANGE_TYPE_REFUSED
+        + "; request 1 of 2; applied before it: nothing; reverted (with what the refused request had applied):"
+          " vhosts[extra] (delete), users[app] (update), users[newbie] (delete); the broker is as before this run")
+    result.pop("_no_log_values")
+    assert "Rotated-Secret" not in json.dumps(result) and "Newbie-Secret-1" not in json.dumps(result)
+
+
+def test_refusal_in_a_later_import_request_reverts_the_earlier_ones(stateful, rmq, monkeypatch):
+    monkeypatch.setattr(planning, "IMPORT_BUDGET", 40)  # two new virtual hosts per request
+    fake = stateful(refuse=refuse_unknown_exchange_type)
+    args = {"vhosts": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+            "exchanges": [{"name": "ok", "vhost": "a"}, {"name": "delayed", "vhost": "shop", "type": "x-no-such-type"}]}
+    result = run_module(args, expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "POST /api/definitions",  # vhosts a, b
+        "POST /api/definitions",  # vhost c, exchange a/ok (and the refused one)
+        "GET /api/definitions",
+        "DELETE /api/vhosts/a",
+        "DELETE /api/vhosts/b",
+        "DELETE /api/vhosts/c",
+    ]
+    assert [entry["name"] for entry in fake.sent[1][2]["vhosts"]] == ["a", "b"]
+    assert result["applied"] == ["vhosts[a]", "vhosts[b]"]
+    assert result["failed_objects"] == ["vhosts[c]", "exchanges[vhost=a, name=ok]",
+                                        "exchanges[vhost=shop, name=delayed]"]
+    assert "request 2 of 2; applied before it: vhosts[a], vhosts[b]; reverted" in result["msg"]
+
+
+def test_refused_deletion_reverts_the_imports_and_earlier_deletions(stateful, rmq):
+    fake = stateful(fail={("DELETE", "/api/queues/shop/orders"): (500, "boom")})
+    args = module_args(rmq)
+    args["users"].append({"name": "newbie", "password": "Newbie-Secret-1"})
+    args["bindings"] = [dict(b, state="absent") if b["destination"] == "orders.q" else b for b in args["bindings"]
+                        if b["destination"] != "orders"]  # goes with its queue
+    args["queues"] = [dict(q, state="absent") if q["name"] in ("old", "orders") else q for q in args["queues"]]
+    args["shovels"] = [dict(s, state="absent") for s in args["shovels"]]  # its source queue goes
+    result = run_module(args, expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines() == [
+        "GET /api/definitions",
+        "POST /api/definitions",
+        "GET /api/bindings/shop/e/events/q/orders.q",
+        "DELETE /api/bindings/shop/e/events/q/orders.q/x~1",
+        "DELETE /api/parameters/shovel/shop/drain",
+        "DELETE /api/queues/shop/old",
+        "DELETE /api/queues/shop/orders",  # refused
+        "GET /api/definitions",
+        "POST /api/definitions",  # the shovel, queue old, the binding
+        "POST /api/users/bulk-delete",
+    ]
+    assert result["applied"] == [
+        "users[newbie]",
+        'bindings[vhost=shop, source=events, destination=queue orders.q, routing_key=x, arguments={"x-match":"all"}]',
+        "shovels[vhost=shop, name=drain]", "queues[vhost=shop, name=old]"]
+    assert sorted(fake.sent[-2][2]) == ["bindings", "parameters", "queues"]
+
+
+def test_a_virtual_host_deleted_before_a_refusal_comes_back_with_its_contents(stateful, rmq):
+    fake = stateful(fail={("DELETE", "/api/vhosts/shop"): (500, "boom")})
+    run_module({"vhosts": [{"name": "/", "state": "absent"}, {"name": "shop", "state": "absent"}]},
+               expect=AnsibleFailJson)
+    assert same_definitions(fake.definitions(), rmq.make_export("4.0.5"))
+    assert fake.lines()[:4] == ["GET /api/definitions", "DELETE /api/vhosts/%2F", "DELETE /api/vhosts/shop",
+                                "GET /api/definitions"]
+    assert fake.lines()[4:] == ["POST /api/definitions"]  # "/" and the admin's permissions there
+
+
+def test_timeout_is_not_reverted_and_a_rerun_does_the_rest(stateful, rmq, monkeypatch):
+    monkeypatch.setattr(planning, "IMPORT_BUDGET", 20)
+    fake = stateful()
+    calls = {"n": 0}
+    real = fake.__call__
+
+    def timing_out(request, timeout=None, context=None):
+        if request.get_method() == "POST":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                fake.sent.append(("POST", "/api/definitions", None))
+                raise URLError("timed out")
+        return real(request, timeout, context)
+
+    monkeypatch.setattr(http_api, "urlopen", timing_out)
+    result = run_module({"vhosts": [{"name": "a"}, {"name": "b"}]}, expect=AnsibleFailJson)
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions", "POST /api/definitions"]
+    assert result["msg"] == (
+        "applying the definitions failed: POST /api/definitions: cannot reach the management API: timed out (the"
+        " broker may still be applying what it received: re-run to see what remains, and raise api_timeout for"
+        " large imports); request 2 of 2; applied before it: vhosts[a]; not reverted (that request's outcome is"
+        " unknown): a re-run plans what remains")
+    assert result["applied"] == ["vhosts[a]"] and result["reverted"] == []
+    # Interrupted is resumable: a re-run plans only what remains.
+    monkeypatch.setattr(http_api, "urlopen", fake)
+    del fake.sent[:]
+    result = run_module({"vhosts": [{"name": "a"}, {"name": "b"}]})
+    assert [(c["object"], c["action"]) for c in result["changes"]] == [("vhosts[b]", "create")]
+    assert fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
+    assert [v["name"] for v in fake.sent[1][2]["vhosts"]] == ["b"]
+
+
+# --- the definitions cases of molecule/security/tests/test_bad_input.py, through the module ------------------
+
+SECURITY_ADMIN_PASSWORD = "Security-Admin-Pw-9"
+
+
+def security_export():
+    """The security scenario's broker: vhost secure, users admin, app and shovel (RabbitMQ 4.0)."""
+    admin_hash = hash_password(SECURITY_ADMIN_PASSWORD, "rabbit_password_hashing_sha256", b"\x01\x02\x03\x04")
+    return {
+        "rabbitmq_version": "4.0.5",
+        "vhosts": [{"name": "/", "metadata": {}}, {"name": "secure", "metadata": {}}],
+        "users": [{"name": name, "password_hash": admin_hash, "hashing_algorithm": "rabbit_password_hashing_sha256",
+                   "tags": ["administrator"] if name == "admin" else []} for name in ("admin", "app", "shovel")],
+        "queues": [{"name": q, "vhost": "secure", "durable": True, "auto_delete": False,
+                    "arguments": {"x-queue-type": "classic"}} for q in ("outbox", "inbox")],
+    }
+
+
+@pytest.mark.parametrize("args, fragments, secrets", [
+    ({"queues": [{"vhost": "secure", "name": "capped", "arguments": {"x-max-length": "1000"}}]},
+     ["queues[vhost=secure, name=capped].arguments.x-max-length", "'1000' is not allowed", "a whole number"], []),
+    ({"queues": [{"vhost": "secure", "name": "urgent", "type": "quorum", "arguments": {"x-max-priority": 10}}]},
+     ["queues[vhost=secure, name=urgent].arguments.x-max-priority", "not an argument of quorum queues"], []),
+    ({"policies": [{"vhost": "secure", "name": "ttl", "pattern": "^app\\.", "definition": {"message-ttl": "1h"}}]},
+     ["policies[vhost=secure, name=ttl].definition.message-ttl", "'1h' is not allowed", "milliseconds"], []),
+    ({"vhosts": [{"name": "secure"}, {"name": ""}]}, ["vhosts[1].name", "must not be empty"], []),
+    ({"shovels": [{"vhost": "secure", "name": "broken",
+                   "src_uri": ["amqp://shovel:Shovel-Uri-Secret-1@localhost:99999/secure"],
+                   "src_queue": "outbox", "dest_uri": ["amqp://"], "dest_queue": "inbox"}]},
+     ["shovels[vhost=secure, name=broken].src_uri[0]", "not a valid AMQP URI", "port"], ["Shovel-Uri-Secret-1"]),
+    ({"users": [{"name": "admin", "password": "Other-Admin-Pw-123", "tags": ["administrator"]}]},
+     ["users[admin].password", "rabbitmq_definitions_users", "rabbitmq_definitions_api_password",
+      "rabbitmq_server_admin_password"], ["Other-Admin-Pw-123"]),
+    ({"users": [{"name": "admin", "state": "absent"}]},
+     ["users[admin]", "cannot be deleted", "rabbitmq_definitions_users"], []),
+    ({"vhost_limits": [{"vhost": "secure", "max_connections": "many"}]}, ["max_connections", "int"], []),
+], ids=["queue-argument-wrong-type", "queue-argument-for-other-type", "policy-value-wrong-type", "empty-vhost-name",
+        "shovel-uri-invalid", "admin-declared-with-other-password", "admin-declared-absent", "limit-not-a-number"])
+def test_bad_inputs_of_the_security_scenario(monkeypatch, args, fragments, secrets):
+    fake = FakeBroker(security_export())
+    monkeypatch.setattr(http_api, "urlopen", fake)
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
+    result = run_module(dict(args, api_user="admin", api_password=SECURITY_ADMIN_PASSWORD), expect=AnsibleFailJson)
+    assert all(m == "GET" for m, _p, _b in fake.sent)  # nothing written
+    no_log = result.pop("_no_log_values")
+    shown = " ".join(json.dumps(result).split())
+    for fragment in fragments:
+        assert fragment in shown, (fragment, result["msg"])
+    for secret in secrets + [SECURITY_ADMIN_PASSWORD]:
+        assert secret not in shown
+    for secret in secrets:  # and AnsibleModule masks the values that hold them
+        assert any(secret in value for value in no_log)

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Reading the broker: one definitions export, turned into ``{kind: {key: value}}``.
+
+GET /api/definitions holds every kind. RabbitMQ < 3.11 exports only vhost
+names, so GET /api/vhosts is read too when declared vhosts manage their
+metadata; GET /api/nodes only when a quorum group size above 1 needs the
+number of cluster nodes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError, api_path
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import ALL
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import is_group_size
+
+VHOST_DETAILS = api_path("vhosts") + "?columns=name,description,tags,metadata"
+
+
+def current_state(export, vhost_details=None):
+    """The broker's objects by kind, as ``{kind: {key: canonical value}}``.
+
+    ``vhost_details`` is GET /api/vhosts, used where the export lacks the
+    virtual host metadata (RabbitMQ < 3.11).
+    """
+    return dict((kind.name, kind.read(export, vhost_details)) for kind in ALL)
+
+
+def needs_vhost_details(export, desired, purge=None):
+    """True when the export lacks vhost metadata that the run compares, or could
+    have to restore (a vhost it may delete, see applying.apply_or_revert())."""
+    entries = export.get("vhosts") or []
+    if all("metadata" in v or "description" in v for v in entries):
+        return False
+    if (purge or {}).get("vhosts"):
+        return True
+    existing = set(v.get("name") for v in entries)
+    for want in desired.get("vhosts") or []:
+        if want.get("state", "present") != "present":
+            if want.get("name") in existing:
+                return True
+            continue
+        if want.get("description") is not None or want.get("tags") is not None:
+            return True
+    return False
+
+
+def needs_cluster_nodes(desired):
+    """True when a declared (present) object asks for a quorum group size above 1:
+    only then is the number of cluster nodes worth a request.
+
+    Sizes that are not whole numbers of 1 or more are refused without it.
+    """
+    for kind in ALL:
+        for entry in desired.get(kind.name) or []:
+            if entry.get("state", "present") == "absent":
+                continue
+            for size in kind.group_sizes(entry):
+                if is_group_size(size) and size > 1:
+                    return True
+    return False
+
+
+def read_state(api, desired, purge=None):
+    """GET /api/definitions (and /api/vhosts when the export lacks metadata)."""
+    export = api.get(api_path("definitions"))
+    details = None
+    if needs_vhost_details(export, desired, purge):
+        details = api.get(VHOST_DETAILS)
+    return export, details
+
+
+def read_cluster_nodes(api, desired):
+    """Number of cluster nodes (GET /api/nodes?columns=name), or None when
+    nothing declared needs it (see needs_cluster_nodes())."""
+    if not needs_cluster_nodes(desired):
+        return None
+    path = api_path("nodes", columns="name")
+    nodes = api.get(path)
+    if not isinstance(nodes, list) or not nodes:
+        raise ApiError("GET", path, 200, "the answer is not a list of nodes")
+    return len(nodes)
