@@ -11,14 +11,16 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.queue_a
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import (
     duration,
     integer,
+    is_int,
     one_of,
     pattern,
     text,
 )
 
-# Policy keys by RabbitMQ version. The 3.10.8 and 4.0.5 sets were read from
-# the brokers' registries (rabbit_registry:lookup_all(policy_validator), with
-# the shovel and federation plugins enabled); in between, the release notes.
+# Policy keys by RabbitMQ version. The 3.10.8, 4.0.5 and 4.3.6 sets were read
+# from the brokers' registries (rabbit_registry:lookup_all(policy_validator),
+# with the shovel and federation plugins enabled); in between, the release
+# notes (the 4.3 keys are dated 4.3: 4.1 and 4.2 were not read).
 POLICY_KEYS = frozenset(
     (
         "alternate-exchange",
@@ -59,7 +61,18 @@ HA_POLICY_KEYS = frozenset(
 POLICY_KEYS_SINCE = (
     ((3, 12), frozenset(("consumer-timeout",))),
     ((3, 13), frozenset(("stream-filter-size-bytes", "target-group-size"))),
+    ((4, 3), frozenset(("consumer-disconnected-timeout", "delayed-retry-type", "delayed-retry-min",
+                        "delayed-retry-max"))),
 )
+# Still registered on 4.3 but refused: the deprecated feature
+# queue_master_locator is no longer permitted by default (a node that
+# permits it, deprecated_features.permit.queue_master_locator = true, takes
+# it again through extra_policy_keys).
+POLICY_KEYS_DENIED_SINCE = (((4, 3), frozenset(("queue-master-locator",))),)
+DENIED_REASON = {
+    "queue-master-locator": "the deprecated feature queue_master_locator is not permitted by default since"
+                            " RabbitMQ 4.3 (use queue-leader-locator)",
+}
 OPERATOR_POLICY_KEYS = frozenset(
     (
         "delivery-limit",
@@ -74,6 +87,7 @@ OPERATOR_POLICY_KEYS = frozenset(
 OPERATOR_POLICY_KEYS_SINCE = (
     ((3, 12), frozenset(("overflow", "queue-master-locator", "queue-version"))),
     ((3, 13), frozenset(("target-group-size",))),
+    ((4, 3), frozenset(("delayed-retry-type", "delayed-retry-min", "delayed-retry-max"))),
 )
 APPLY_TO = ("all", "exchanges", "queues")
 APPLY_TO_SINCE_3_12 = ("classic_queues", "quorum_queues", "streams")
@@ -95,8 +109,18 @@ def allowed_policy_keys(version, operator=False, extra=()):
     for first, added in since:
         if version is None or version >= first:
             keys |= added
+    keys -= denied_policy_keys(version)
     keys |= set(extra or ())
     return keys
+
+
+def denied_policy_keys(version):
+    """Keys the broker still knows on ``version`` but refuses by default."""
+    denied = set()
+    for first, keys in POLICY_KEYS_DENIED_SINCE:
+        if version is not None and version >= first:
+            denied |= keys
+    return denied
 
 
 def allowed_apply_to(version):
@@ -144,13 +168,38 @@ VALUE_RULES = {
 }
 # RabbitMQ 4.0: any whole number is a delivery limit (negative: no limit).
 VALUE_RULES_SINCE_4_0 = {"delivery-limit": integer(None, None)}
+# RabbitMQ 4.3 (rabbit_policies of 4.3.6): quorum queue delayed retries and
+# the disconnected-consumer timeout; classic queue storage v1 is gone.
+DELAYED_RETRY_TYPES = ("all", "failed", "returned", "disabled")
+VALUE_RULES.update({
+    "consumer-disconnected-timeout": integer(0, None, "milliseconds"),
+    "delayed-retry-type": one_of(*DELAYED_RETRY_TYPES),
+    "delayed-retry-min": integer(1, None, "milliseconds"),
+    "delayed-retry-max": integer(1, None, "milliseconds"),
+})
+VALUE_RULES_SINCE_4_3 = {"queue-version": one_of(2)}
 
 
 def value_rules(version):
     rules = dict(VALUE_RULES)
     if version is None or version >= (4, 0):
         rules.update(VALUE_RULES_SINCE_4_0)
+    if version is not None and version >= (4, 3):
+        rules.update(VALUE_RULES_SINCE_4_3)
     return rules
+
+
+def delayed_retry_errors(where, definition):
+    """Delayed retry keys depend on each other (RabbitMQ 4.3's policy validation)."""
+    errors = []
+    kind = definition.get("delayed-retry-type")
+    low, high = definition.get("delayed-retry-min"), definition.get("delayed-retry-max")
+    if kind in DELAYED_RETRY_TYPES and kind != "disabled" and low is None:
+        errors.append("%s.delayed-retry-min: required when delayed-retry-type is %s" % (where, kind))
+    if is_int(low) and is_int(high) and high < low:
+        errors.append("%s.delayed-retry-max: %r is smaller than delayed-retry-min (%r); allowed: %r or more"
+                      % (where, high, low, low))
+    return errors
 
 
 def ha_errors(where, definition):

@@ -4,7 +4,7 @@
 """Queue arguments (x-*): what each value must be, and which queue types take it (pure).
 
 Read from rabbit_amqqueue:declare_args/0 and the queue types' capabilities/0
-of RabbitMQ 3.10.8 and 4.0.5: the broker refuses a declared queue whose
+of RabbitMQ 3.10.8 and 4.0.5, and tried on 4.3.6: the broker refuses a declared queue whose
 argument has the wrong type or value, or belongs to another queue type
 ("invalid arg 'x-max-priority' for queue 'q' of queue type rabbit_quorum_queue").
 Arguments not listed here are passed on unchecked (plugins add their own).
@@ -60,10 +60,30 @@ SINCE_4_0 = {
 }
 
 
+# RabbitMQ 4.3: classic queue storage v1 is gone; quorum queues take delayed
+# retries and a disconnected-consumer timeout (the broker does not check
+# these arguments at declaration; their policy keys' rules apply).
+SINCE_4_3 = {
+    "x-queue-version": (one_of(2), (CLASSIC,)),
+    "x-consumer-disconnected-timeout": (integer(0, None, "milliseconds"), (QUORUM,)),
+    "x-delayed-retry-type": (one_of("all", "failed", "returned", "disabled"), (QUORUM,)),
+    "x-delayed-retry-min": (integer(1, None, "milliseconds"), (QUORUM,)),
+    "x-delayed-retry-max": (integer(1, None, "milliseconds"), (QUORUM,)),
+}
+# Refused since 4.3 although still known: a deprecated feature that is no
+# longer permitted by default.
+DENIED_SINCE_4_3 = {
+    "x-queue-master-locator": "the deprecated feature queue_master_locator is not permitted by default since"
+                              " RabbitMQ 4.3 (use x-queue-leader-locator)",
+}
+
+
 def arguments_for(version):
     rules = dict(ARGUMENTS)
     if version is None or version >= (4, 0):
         rules.update(SINCE_4_0)
+    if version is not None and version >= (4, 3):
+        rules.update(SINCE_4_3)
     return rules
 
 
@@ -74,7 +94,11 @@ def argument_errors(where, arguments, queue_type, version):
     """
     errors = []
     rules = arguments_for(version)
+    denied = DENIED_SINCE_4_3 if version is not None and version >= (4, 3) else {}
     for name in sorted(arguments):
+        if name in denied:
+            errors.append("%s.arguments.%s: refused on RabbitMQ 4.3 and later: %s" % (where, name, denied[name]))
+            continue
         if name not in rules:
             continue
         check, types = rules[name]

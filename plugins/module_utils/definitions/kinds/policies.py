@@ -14,7 +14,10 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.policy_
     HA_POLICY_KEYS,
     POLICY_GROUP_SIZE_KEY,
     allowed_apply_to,
+    DENIED_REASON,
     allowed_policy_keys,
+    delayed_retry_errors,
+    denied_policy_keys,
     ha_errors,
     value_rules,
 )
@@ -102,7 +105,10 @@ class Policies(Kind):
         for name in sorted(definition):
             if name in keys:
                 continue
-            if name in HA_POLICY_KEYS and not self.operator:
+            if name in denied_policy_keys(ctx.version):
+                errors.append("%s.definition: %r is refused on RabbitMQ %s: %s"
+                              % (decl.label, name, shown, DENIED_REASON[name]))
+            elif name in HA_POLICY_KEYS and not self.operator:
                 errors.append("%s.definition: %r is not available on RabbitMQ %s: classic queue mirroring was"
                               " removed in 4.0 (use quorum queues)" % (decl.label, name, shown))
             else:
@@ -112,6 +118,7 @@ class Policies(Kind):
         errors.extend(rule_errors(decl.label + ".definition", known, value_rules(ctx.version)))
         if HA_POLICY_KEYS & set(known):
             errors.extend(ha_errors(decl.label + ".definition", known))
+        errors.extend(delayed_retry_errors(decl.label + ".definition", known))
         if POLICY_GROUP_SIZE_KEY in definition:
             error = group_size_error("%s.definition.%s" % (decl.label, POLICY_GROUP_SIZE_KEY),
                                      definition[POLICY_GROUP_SIZE_KEY], ctx.option("cluster_nodes"))

@@ -1183,6 +1183,67 @@ def test_version_specific_features_are_accepted_where_supported(rmq):
     assert run(rmq, "4.0.5", desired).changed
 
 
+def test_policy_keys_read_from_a_4_3_broker():
+    # rabbit_registry:lookup_all(policy_validator) and (operator_policy_validator)
+    # on RabbitMQ 4.3.6: four new keys; queue-master-locator is still
+    # registered but refused (deprecated feature not permitted by default).
+    new = {"consumer-disconnected-timeout", "delayed-retry-type", "delayed-retry-min", "delayed-retry-max"}
+    assert allowed_policy_keys((4, 3, 6)) == (allowed_policy_keys((4, 0, 5)) | new) - {"queue-master-locator"}
+    assert allowed_policy_keys((4, 3, 6), operator=True) == (
+        allowed_policy_keys((4, 0, 5), operator=True) | new - {"consumer-disconnected-timeout"}
+    ) - {"queue-master-locator"}
+    assert "queue-master-locator" in allowed_policy_keys((4, 3, 6), extra=["queue-master-locator"])
+    assert not new & allowed_policy_keys((4, 0, 5))
+
+
+@pytest.mark.parametrize("desired, expected", [
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"queue-master-locator": "min-masters"}}),
+     "policies[vhost=/, name=p].definition: 'queue-master-locator' is refused on RabbitMQ 4.3.6: the deprecated"
+     " feature queue_master_locator"),
+    (_with("operator_policies", {"name": "p", "pattern": ".", "definition": {"queue-master-locator": "random"}}),
+     "operator_policies[vhost=/, name=p].definition: 'queue-master-locator' is refused on RabbitMQ 4.3.6"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"queue-version": 1}}),
+     "policies[vhost=/, name=p].definition.queue-version: 1 is not allowed; allowed: 2"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"delayed-retry-type": "failed"}}),
+     "policies[vhost=/, name=p].definition.delayed-retry-min: required when delayed-retry-type is failed"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"delayed-retry-type": "later"}}),
+     "policies[vhost=/, name=p].definition.delayed-retry-type: 'later' is not allowed; allowed: all, failed,"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"delayed-retry-min": 0}}),
+     "policies[vhost=/, name=p].definition.delayed-retry-min: 0 is not allowed; allowed: milliseconds, 1 or more"),
+    (_with("policies", {"name": "p", "pattern": ".",
+                        "definition": {"delayed-retry-min": 10, "delayed-retry-max": 5}}),
+     "policies[vhost=/, name=p].definition.delayed-retry-max: 5 is smaller than delayed-retry-min (10)"),
+    (_with("policies", {"name": "p", "pattern": ".", "definition": {"consumer-disconnected-timeout": "5"}}),
+     "policies[vhost=/, name=p].definition.consumer-disconnected-timeout: '5' is not allowed"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-version": 1}}),
+     "queues[vhost=shop, name=q].arguments.x-queue-version: 1 is not allowed; allowed: 2"),
+    (_with("queues", {"name": "q", "vhost": "shop", "arguments": {"x-queue-master-locator": "random"}}),
+     "queues[vhost=shop, name=q].arguments.x-queue-master-locator: refused on RabbitMQ 4.3 and later"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-delayed-retry-type": "x"}}),
+     "queues[vhost=shop, name=q].arguments.x-delayed-retry-type: 'x' is not allowed"),
+])
+def test_rabbitmq_4_3_refuses(rmq, desired, expected):
+    errors = errors_of(rmq, "4.3.6", desired)
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_rabbitmq_4_3_accepts_its_new_keys(rmq):
+    desired = {
+        "policies": [{"name": "p", "pattern": ".", "apply_to": "quorum_queues",
+                      "definition": {"delayed-retry-type": "failed", "delayed-retry-min": 100,
+                                     "delayed-retry-max": 5000, "consumer-disconnected-timeout": 0}}],
+        "queues": [{"name": "q", "vhost": "shop", "type": "quorum",
+                    "arguments": {"x-delayed-retry-type": "all", "x-delayed-retry-min": 10}}],
+    }
+    assert run(rmq, "4.3.6", desired).changed
+    with pytest.raises(DefinitionsError):
+        run(rmq, "4.0.5", desired)
+    # Storage v1 and the master locator are still fine before 4.3.
+    older = {"queues": [{"name": "q", "vhost": "shop", "arguments": {"x-queue-version": 1,
+                                                                     "x-queue-master-locator": "random"}}]}
+    assert run(rmq, "4.0.5", older).changed
+
+
 def test_every_problem_is_reported_at_once(rmq, version):
     desired = {
         "users": [{"name": "new"}],
