@@ -1,6 +1,6 @@
 """Two brokers: an exchange federation link and a dynamic shovel, running and carrying messages.
 
-fedup (RabbitMQ 4.0) is upstream, feddown (RabbitMQ 3.10) downstream. The
+fedup (RabbitMQ 3.10) is upstream, feddown (RabbitMQ 4.3) downstream. The
 tests run once, from feddown's test session (fedup's session skips them),
 and reach both brokers on their container addresses.
 """
@@ -78,8 +78,8 @@ def receive(address, credentials, queue):
 
 
 def test_versions(brokers, admin):
-    assert api(brokers["fedup"], admin, "/api/overview")["rabbitmq_version"].startswith("4.")
-    assert api(brokers["feddown"], admin, "/api/overview")["rabbitmq_version"].startswith("3.10")
+    assert api(brokers["fedup"], admin, "/api/overview")["rabbitmq_version"].startswith("3.10")
+    assert api(brokers["feddown"], admin, "/api/overview")["rabbitmq_version"].startswith("4.3")
 
 
 def test_federation_link_is_running(brokers, admin):
