@@ -79,6 +79,28 @@ def wait_all_running(members, timeout=240):
     probe.wait_for(all_running, timeout=timeout, interval=2)
 
 
+def wait_quorum_members_online(address, admin, timeout=180):
+    """Every quorum queue has all its members online again (after nodes came back)."""
+    last = {}
+
+    def settled():
+        try:
+            status, queues = probe.http_get("http://%s:15672/api/queues?columns=name,type,members,online" % address,
+                                            *admin)
+        except OSError:  # the API may not answer yet
+            return None
+        if status != 200:
+            return None
+        last["behind"] = [(q["name"], q.get("members"), q.get("online")) for q in queues
+                          if q.get("type") == "quorum" and len(q.get("online") or []) < len(q.get("members") or [])]
+        return not last["behind"]
+
+    try:
+        probe.wait_for(settled, timeout=timeout, interval=2)
+    except AssertionError:
+        raise AssertionError("quorum queues with members offline after %ss: %r" % (timeout, last.get("behind")))
+
+
 def docker_exec(container, *cmd):
     subprocess.run(["docker", "exec", container] + list(cmd), check=True, capture_output=True, text=True)
 
@@ -472,6 +494,8 @@ def test_durable_queue_survives_full_stop_and_start(once, members, addresses, ad
         assert received == bodies
     finally:
         connection.close()
+    # Every quorum queue member is back, not only the nodes.
+    wait_quorum_members_online(addresses[members[0]], admin)
 
 
 HEALTH = os.path.join(PROJECT_DIR, "playbooks", "health.yml")

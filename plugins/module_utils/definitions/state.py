@@ -6,7 +6,8 @@
 GET /api/definitions holds every kind. RabbitMQ < 3.11 exports only vhost
 names, so GET /api/vhosts is read too when declared vhosts manage their
 metadata; GET /api/nodes only when a quorum group size above 1 needs the
-number of cluster nodes.
+number of cluster nodes. RabbitMQ 4.3 leaves internal exchanges out of the
+export: GET /api/exchanges adds the declared internal exchanges it lacks.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +19,8 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds i
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import is_group_size
 
 VHOST_DETAILS = api_path("vhosts") + "?columns=name,description,tags,metadata"
+EXCHANGE_DETAILS = api_path("exchanges", columns="name,vhost,type,durable,auto_delete,internal,arguments")
+EXCHANGE_FIELDS = ("name", "vhost", "type", "durable", "auto_delete", "internal", "arguments")
 
 
 def current_state(export, vhost_details=None):
@@ -64,12 +67,39 @@ def needs_cluster_nodes(desired):
     return False
 
 
+def hidden_exchanges(export, desired):
+    """Declared internal exchanges (any state) that the export does not list:
+    RabbitMQ 4.3 exports no internal exchange, so they may exist all the same."""
+    listed = set((e.get("vhost"), e.get("name")) for e in export.get("exchanges") or [])
+    wanted = set()
+    for entry in desired.get("exchanges") or []:
+        key = (entry.get("vhost") or "/", entry.get("name"))
+        if entry.get("internal") and key not in listed:
+            wanted.add(key)
+    return wanted
+
+
+def with_exchanges(export, rows, keys):
+    """``export`` plus the rows of GET /api/exchanges whose (vhost, name) is in ``keys``."""
+    found = [dict((f, row.get(f)) for f in EXCHANGE_FIELDS)
+             for row in rows or [] if (row.get("vhost"), row.get("name")) in keys]
+    if not found:
+        return export
+    export = dict(export)
+    export["exchanges"] = list(export.get("exchanges") or []) + found
+    return export
+
+
 def read_state(api, desired, purge=None):
-    """GET /api/definitions (and /api/vhosts when the export lacks metadata)."""
+    """GET /api/definitions (and /api/vhosts when the export lacks metadata,
+    /api/exchanges when it lacks declared internal exchanges)."""
     export = api.get(api_path("definitions"))
     details = None
     if needs_vhost_details(export, desired, purge):
         details = api.get(VHOST_DETAILS)
+    hidden = hidden_exchanges(export, desired)
+    if hidden:
+        export = with_exchanges(export, api.get(EXCHANGE_DETAILS), hidden)
     return export, details
 
 

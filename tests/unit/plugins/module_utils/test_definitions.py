@@ -1654,6 +1654,31 @@ def test_read_state_one_get_unless_vhost_metadata_is_missing(rmq):
     assert len(api.sent) == 1
 
 
+def test_read_state_adds_declared_internal_exchanges_the_export_hides(rmq):
+    # RabbitMQ 4.3 exports no internal exchange.
+    export = rmq.make_export("4.0.5")
+    export["exchanges"] = [e for e in export.get("exchanges") or [] if e["name"] != "audit.fanout"]
+    rows = [
+        {"name": "audit.fanout", "vhost": "audit", "type": "fanout", "durable": True, "auto_delete": False,
+         "internal": True, "arguments": {}, "message_stats": {}},
+        {"name": "other.internal", "vhost": "audit", "type": "topic", "durable": True, "auto_delete": False,
+         "internal": True, "arguments": {}},
+    ]
+    path = "/api/exchanges?columns=name%2Cvhost%2Ctype%2Cdurable%2Cauto_delete%2Cinternal%2Carguments"
+    api = FakeApi(answers={("GET", "/api/definitions"): export, ("GET", path): rows})
+    desired = {"exchanges": [{"name": "audit.fanout", "vhost": "audit", "type": "fanout", "internal": True}]}
+    read, _details = read_state(api, desired)
+    assert [p for _m, p, _b in api.sent] == ["/api/definitions", path]
+    added = [e for e in read["exchanges"] if e["vhost"] == "audit"]
+    assert added == [{"name": "audit.fanout", "vhost": "audit", "type": "fanout", "durable": True,
+                      "auto_delete": False, "internal": True, "arguments": {}}]
+    # Listed in the export, or not internal: the one GET is enough.
+    api = FakeApi(answers={("GET", "/api/definitions"): read})
+    read_state(api, desired)
+    read_state(api, {"exchanges": [{"name": "plain", "vhost": "audit"}]})
+    assert len(api.sent) == 2
+
+
 # --- the API user's password has one owner ---------------------------------------------------------------
 
 OWNER_ERROR = (
