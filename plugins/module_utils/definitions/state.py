@@ -68,15 +68,25 @@ def needs_cluster_nodes(desired):
 
 
 def hidden_exchanges(export, desired):
-    """Declared internal exchanges (any state) that the export does not list:
-    RabbitMQ 4.3 exports no internal exchange, so they may exist all the same."""
+    """Exchanges the run needs to see that the export does not list: declared
+    internal exchanges (any state) and exchanges that declared bindings name.
+    RabbitMQ 4.3 exports no internal exchange, so they may exist all the same;
+    on other versions a missing binding end is an error found without it."""
     listed = set((e.get("vhost"), e.get("name")) for e in export.get("exchanges") or [])
     wanted = set()
     for entry in desired.get("exchanges") or []:
-        key = (entry.get("vhost") or "/", entry.get("name"))
-        if entry.get("internal") and key not in listed:
-            wanted.add(key)
-    return wanted
+        if entry.get("internal"):
+            wanted.add((entry.get("vhost") or "/", entry.get("name")))
+    for entry in desired.get("bindings") or []:
+        vhost = entry.get("vhost") or "/"
+        if entry.get("source"):
+            wanted.add((vhost, entry.get("source")))
+        if entry.get("destination_type") == "exchange":
+            wanted.add((vhost, entry.get("destination")))
+    declared = set((e.get("vhost") or "/", e.get("name")) for e in desired.get("exchanges") or []
+                   if e.get("state", "present") == "present" and not e.get("internal"))
+    return set(key for key in wanted - listed - declared
+               if key[1] and not key[1].startswith("amq."))
 
 
 def with_exchanges(export, rows, keys):

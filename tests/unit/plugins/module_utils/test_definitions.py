@@ -1679,6 +1679,28 @@ def test_read_state_adds_declared_internal_exchanges_the_export_hides(rmq):
     assert len(api.sent) == 2
 
 
+def test_read_state_finds_the_hidden_exchange_a_binding_names(rmq):
+    export = rmq.make_export("4.0.5")
+    export["exchanges"] = [e for e in export.get("exchanges") or [] if e["name"] != "audit.fanout"] + [
+        {"name": "audit.topic", "vhost": "audit", "type": "topic", "durable": True, "auto_delete": False,
+         "internal": False, "arguments": {}}]
+    path = "/api/exchanges?columns=name%2Cvhost%2Ctype%2Cdurable%2Cauto_delete%2Cinternal%2Carguments"
+    rows = [{"name": "audit.fanout", "vhost": "audit", "type": "fanout", "durable": True, "auto_delete": False,
+             "internal": True, "arguments": {}}]
+    api = FakeApi(answers={("GET", "/api/definitions"): export, ("GET", path): rows})
+    desired = {"bindings": [{"vhost": "audit", "source": "audit.topic", "destination_type": "exchange",
+                             "destination": "audit.fanout", "routing_key": "#"}]}
+    read, _details = read_state(api, desired)
+    assert ("audit", "audit.fanout") in set((e["vhost"], e["name"]) for e in read["exchanges"])
+    # Ends that are listed, declared in the run, or the default exchange: no second GET.
+    api = FakeApi(answers={("GET", "/api/definitions"): read})
+    read_state(api, desired)
+    read_state(api, {"exchanges": [{"name": "new.x", "vhost": "audit"}],
+                     "bindings": [{"vhost": "audit", "source": "new.x", "destination": "q"},
+                                  {"vhost": "audit", "source": "", "destination": "q"}]})
+    assert len(api.sent) == 2
+
+
 # --- the API user's password has one owner ---------------------------------------------------------------
 
 OWNER_ERROR = (
