@@ -166,6 +166,24 @@ def test_unsupported_version_change_is_refused_before_any_change(once, members):
         assert sh(member, SNAPSHOT) == before[member], "%s changed" % member
 
 
+def test_erlang_upgrade_in_check_mode_shows_the_change_and_changes_nothing(once, members, hostvars):
+    """Check mode is honest: each node's plan and new pins are shown, no host changes, no restart."""
+    old = hostvars["rabbitmq_server_erlang_version"]
+    before = {m: sh(m, SNAPSHOT) for m in members}
+    result = probe.run_playbook(CONVERGE, "--check", "--diff", "-e",
+                                json.dumps({"rabbitmq_server_erlang_version": NEW_ERLANG}))
+    flat = " ".join(result.output.split())
+    for member in members:
+        server = installed(member)["rabbitmq-server"][0]
+        assert ("%s: RabbitMQ %s -> %s, Erlang %s -> %s (Erlang within the supported range)"
+                % (member, server, server, old, NEW_ERLANG)) in flat, result.output[-4000:]
+    # The new pin, as the preferences file would get it.
+    assert "+Pin: version %s" % NEW_ERLANG in result.output, result.output[-4000:]
+    assert probe.recap_changed(result.stdout) > 0
+    for member in members:
+        assert sh(member, SNAPSHOT) == before[member], "%s changed in check mode" % member
+
+
 class PortMonitor(threading.Thread):
     """When each node's AMQP port was closed (drained or stopped), polled from the test host."""
 
