@@ -55,6 +55,10 @@ options:
     description: Debian package whose installed version is reported.
     type: str
     default: rabbitmq-server
+  erlang_package:
+    description: Debian package whose installed version is reported as the Erlang version (same C(dpkg-query) call).
+    type: str
+    default: erlang-base
   cookie_path:
     description: The Erlang cookie file whose SHA-256 is reported (the value never is).
     type: path
@@ -114,6 +118,11 @@ package_version:
   returned: always
   type: str
   sample: 4.0.5-6+deb13u2
+erlang_version:
+  description: Installed version of O(erlang_package), empty when it is not installed.
+  returned: always
+  type: str
+  sample: 1:27.3.4.1+dfsg-1+deb13u1
 cookie_sha256:
   description: SHA-256 of the cookie file, empty when there is none.
   returned: always
@@ -163,13 +172,20 @@ def _read_all(path):
         return ""
 
 
-def _dpkg_version(module, package):
+def _dpkg_versions(module, *packages):
+    """{package: installed version} in one dpkg-query call ("" when not installed)."""
+    versions = dict((name, "") for name in packages)
     dpkg = module.get_bin_path("dpkg-query")
     if not dpkg:
-        return ""
-    rc, out, _err = module.run_command([dpkg, "--show", "--showformat=${db:Status-Status} ${Version}", package])
-    status, _sep, version = out.strip().partition(" ")
-    return version if rc == 0 and status == "installed" else ""
+        return versions
+    # rc is 1 when one of the packages is unknown; the others are still listed.
+    _rc, out, _err = module.run_command([dpkg, "--show", "--showformat=${Package} ${db:Status-Status} ${Version}\n"]
+                                        + list(packages))
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] in versions and parts[1] == "installed":
+            versions[parts[0]] = parts[2]
+    return versions
 
 
 def _sha256(path):
@@ -213,6 +229,7 @@ def main():
             boot_error=dict(type="bool", default=False),
             timeout=dict(type="int", default=30),
             package=dict(type="str", default="rabbitmq-server"),
+            erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
         ),
         supports_check_mode=True,
@@ -232,9 +249,11 @@ def main():
     elif not rabbitmqctl and service.get("LoadState") != "not-found":
         service["LoadState"] = "not-found"
     state, status, maintenance = node_state.classify(service, cli[0], cli[1], cli[2], node)
+    installed = _dpkg_versions(module, module.params["package"], module.params["erlang_package"])
     result = dict(changed=False, state=state, node=node, maintenance=maintenance, service=service,
                   cluster_status=status, boot_error="", cli_error="",
-                  package_version=_dpkg_version(module, module.params["package"]),
+                  package_version=installed[module.params["package"]],
+                  erlang_version=installed[module.params["erlang_package"]],
                   cookie_sha256=_sha256(module.params["cookie_path"]),
                   nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")),
                   plugins=[])

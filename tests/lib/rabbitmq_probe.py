@@ -157,7 +157,11 @@ class ConfirmedPublisher(threading.Thread):
         self.addresses, self.user, self.password = list(addresses), user, password
         self.queue, self.minimum, self.deadline = queue, minimum, time.monotonic() + deadline
         self.confirmed = set()
+        # basic.publish calls, retries of unconfirmed messages included.
+        self.published = 0
         self.reconnects = 0
+        # Longest time without a confirm (a node going away, failover).
+        self.longest_stall = 0.0
         self.stop_event = threading.Event()
         self.error = None
 
@@ -170,12 +174,14 @@ class ConfirmedPublisher(threading.Thread):
 
     def run(self):
         index, number, connection, channel = 0, 0, None, None
+        last_confirm = time.monotonic()
         while time.monotonic() < self.deadline:
             if self.stop_event.is_set() and len(self.confirmed) >= self.minimum:
                 break
             try:
                 if connection is None or connection.is_closed:
                     connection, channel = self._connect(index)
+                self.published += 1
                 channel.basic_publish(
                     exchange="",
                     routing_key=self.queue,
@@ -185,6 +191,9 @@ class ConfirmedPublisher(threading.Thread):
                 )
                 self.confirmed.add(number)
                 number += 1
+                now = time.monotonic()
+                self.longest_stall = max(self.longest_stall, now - last_confirm)
+                last_confirm = now
             except Exception:  # noqa: BLE001 - any failure: next node, same message
                 self.reconnects += 1
                 index += 1

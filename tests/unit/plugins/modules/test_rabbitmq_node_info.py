@@ -19,7 +19,8 @@ from harness import AnsibleFailJson, patch_exits, run_module
 
 SHOW = ["/bin/systemctl", "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
         "-p", "LoadState", "-p", "UnitFileState", "rabbitmq-server"]
-DPKG = ["/usr/bin/dpkg-query", "--show", "--showformat=${db:Status-Status} ${Version}", "rabbitmq-server"]
+DPKG = ["/usr/bin/dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status} ${Version}\n",
+        "rabbitmq-server", "erlang-base"]
 STATUS = ["/usr/sbin/rabbitmqctl", "-q", "-n", "rabbit@node1", "-t", "30", "cluster_status", "--formatter", "json"]
 
 
@@ -31,7 +32,10 @@ def patched(monkeypatch):
                         mock.Mock(side_effect=lambda name, required=False: bins.get(name)))
 
 
-def answers(monkeypatch, show, status=None, dpkg=(0, "installed 4.0.5-6+deb13u2", "")):
+INSTALLED = "rabbitmq-server installed 4.0.5-6+deb13u2\nerlang-base installed 1:27.3.4.1+dfsg-1+deb13u1\n"
+
+
+def answers(monkeypatch, show, status=None, dpkg=(0, INSTALLED, "")):
     replies = {tuple(SHOW): (0, show, ""), tuple(DPKG): dpkg}
     if status is not None:
         replies[tuple(STATUS)] = status
@@ -48,6 +52,7 @@ def test_running_node_one_cli_call(patched, monkeypatch):
     assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS, DPKG]
     assert result["state"] == "running" and result["cluster_status"] == cluster and not result["changed"]
     assert result["package_version"] == "4.0.5-6+deb13u2"
+    assert result["erlang_version"] == "1:27.3.4.1+dfsg-1+deb13u1"
 
 
 def test_stopped_node_no_cli_call(patched, monkeypatch):
@@ -83,9 +88,25 @@ def test_systemctl_failure(patched, monkeypatch):
 
 def test_not_installed_package_has_no_version(patched, monkeypatch):
     answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=not-found\n",
-            dpkg=(1, "", "dpkg-query: no packages found matching rabbitmq-server"))
+            dpkg=(1, "", "dpkg-query: no packages found matching rabbitmq-server\n"
+                         "dpkg-query: no packages found matching erlang-base"))
     result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "cookie_path": "/nonexistent"})
     assert result["state"] == "not_installed" and result["package_version"] == "" and result["cookie_sha256"] == ""
+    assert result["erlang_version"] == ""
+
+
+def test_erlang_without_rabbitmq_and_removed_packages(patched, monkeypatch):
+    # dpkg-query exits 1 for the unknown package and still lists the other;
+    # a removed package (config files left) is not installed.
+    answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=not-found\n",
+            dpkg=(1, "erlang-base installed 1:25.2.3+dfsg-1+deb12u1\n",
+                  "dpkg-query: no packages found matching rabbitmq-server"))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "cookie_path": "/nonexistent"})
+    assert result["package_version"] == "" and result["erlang_version"] == "1:25.2.3+dfsg-1+deb12u1"
+    answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=not-found\n",
+            dpkg=(0, "rabbitmq-server config-files 3.10.8-1.1+deb12u1\nerlang-base not-installed \n", ""))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "cookie_path": "/nonexistent"})
+    assert result["package_version"] == "" and result["erlang_version"] == ""
 
 
 def test_cookie_checksum_never_the_value(patched, monkeypatch, tmp_path):
