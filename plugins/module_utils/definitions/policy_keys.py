@@ -7,11 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.queue_arguments import LEADER_LOCATORS
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.queue_arguments import (
+    LEADER_LOCATORS,
+    MASTER_LOCATOR_DENIED,
+    RULES_4_3,
+)
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import (
     duration,
     integer,
-    is_int,
     one_of,
     pattern,
     text,
@@ -69,10 +72,7 @@ POLICY_KEYS_SINCE = (
 # permits it, deprecated_features.permit.queue_master_locator = true, takes
 # it again through extra_policy_keys).
 POLICY_KEYS_DENIED_SINCE = (((4, 3), frozenset(("queue-master-locator",))),)
-DENIED_REASON = {
-    "queue-master-locator": "the deprecated feature queue_master_locator is not permitted by default since"
-                            " RabbitMQ 4.3 (use queue-leader-locator)",
-}
+DENIED_REASON = {"queue-master-locator": MASTER_LOCATOR_DENIED + " (use queue-leader-locator)"}
 OPERATOR_POLICY_KEYS = frozenset(
     (
         "delivery-limit",
@@ -168,15 +168,9 @@ VALUE_RULES = {
 }
 # RabbitMQ 4.0: any whole number is a delivery limit (negative: no limit).
 VALUE_RULES_SINCE_4_0 = {"delivery-limit": integer(None, None)}
-# RabbitMQ 4.3 (rabbit_policies of 4.3.6): quorum queue delayed retries and
-# the disconnected-consumer timeout; classic queue storage v1 is gone.
-DELAYED_RETRY_TYPES = ("all", "failed", "returned", "disabled")
-VALUE_RULES.update({
-    "consumer-disconnected-timeout": integer(0, None, "milliseconds"),
-    "delayed-retry-type": one_of(*DELAYED_RETRY_TYPES),
-    "delayed-retry-min": integer(1, None, "milliseconds"),
-    "delayed-retry-max": integer(1, None, "milliseconds"),
-})
+# RabbitMQ 4.3: delayed retries and the disconnected-consumer timeout
+# (queue_arguments.RULES_4_3); classic queue storage v1 is gone.
+VALUE_RULES.update(RULES_4_3)
 VALUE_RULES_SINCE_4_3 = {"queue-version": one_of(2)}
 
 
@@ -187,19 +181,6 @@ def value_rules(version):
     if version is not None and version >= (4, 3):
         rules.update(VALUE_RULES_SINCE_4_3)
     return rules
-
-
-def delayed_retry_errors(where, definition):
-    """Delayed retry keys depend on each other (RabbitMQ 4.3's policy validation)."""
-    errors = []
-    kind = definition.get("delayed-retry-type")
-    low, high = definition.get("delayed-retry-min"), definition.get("delayed-retry-max")
-    if kind in DELAYED_RETRY_TYPES and kind != "disabled" and low is None:
-        errors.append("%s.delayed-retry-min: required when delayed-retry-type is %s" % (where, kind))
-    if is_int(low) and is_int(high) and high < low:
-        errors.append("%s.delayed-retry-max: %r is smaller than delayed-retry-min (%r); allowed: %r or more"
-                      % (where, high, low, low))
-    return errors
 
 
 def ha_errors(where, definition):

@@ -19,6 +19,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values 
     boolean,
     duration,
     integer,
+    is_int,
     one_of,
     text,
 )
@@ -60,22 +61,38 @@ SINCE_4_0 = {
 }
 
 
-# RabbitMQ 4.3: classic queue storage v1 is gone; quorum queues take delayed
-# retries and a disconnected-consumer timeout (the broker does not check
-# these arguments at declaration; their policy keys' rules apply).
-SINCE_4_3 = {
-    "x-queue-version": (one_of(2), (CLASSIC,)),
-    "x-consumer-disconnected-timeout": (integer(0, None, "milliseconds"), (QUORUM,)),
-    "x-delayed-retry-type": (one_of("all", "failed", "returned", "disabled"), (QUORUM,)),
-    "x-delayed-retry-min": (integer(1, None, "milliseconds"), (QUORUM,)),
-    "x-delayed-retry-max": (integer(1, None, "milliseconds"), (QUORUM,)),
+# RabbitMQ 4.3 (rabbit_policies of 4.3.6): quorum queue delayed retries and
+# the disconnected-consumer timeout, as policy keys; the queue arguments are
+# the same names with "x-" in front (the broker does not check those at
+# declaration, so the policy rules apply). Classic queue storage v1 is gone.
+DELAYED_RETRY_TYPES = ("all", "failed", "returned", "disabled")
+RULES_4_3 = {
+    "consumer-disconnected-timeout": integer(0, None, "milliseconds"),
+    "delayed-retry-type": one_of(*DELAYED_RETRY_TYPES),
+    "delayed-retry-min": integer(1, None, "milliseconds"),
+    "delayed-retry-max": integer(1, None, "milliseconds"),
 }
+SINCE_4_3 = dict(("x-" + key, (rule, (QUORUM,))) for key, rule in RULES_4_3.items())
+SINCE_4_3["x-queue-version"] = (one_of(2), (CLASSIC,))
 # Refused since 4.3 although still known: a deprecated feature that is no
 # longer permitted by default.
-DENIED_SINCE_4_3 = {
-    "x-queue-master-locator": "the deprecated feature queue_master_locator is not permitted by default since"
-                              " RabbitMQ 4.3 (use x-queue-leader-locator)",
-}
+MASTER_LOCATOR_DENIED = "the deprecated feature queue_master_locator is not permitted by default since RabbitMQ 4.3"
+DENIED_SINCE_4_3 = {"x-queue-master-locator": MASTER_LOCATOR_DENIED + " (use x-queue-leader-locator)"}
+
+
+def delayed_retry_errors(where, values, prefix=""):
+    """Delayed retry settings depend on each other (RabbitMQ 4.3's policy
+    validation); ``prefix`` is "x-" for queue arguments."""
+    errors = []
+    kind = values.get(prefix + "delayed-retry-type")
+    low, high = values.get(prefix + "delayed-retry-min"), values.get(prefix + "delayed-retry-max")
+    if kind in DELAYED_RETRY_TYPES and kind != "disabled" and low is None:
+        errors.append("%s.%sdelayed-retry-min: required when %sdelayed-retry-type is %s"
+                      % (where, prefix, prefix, kind))
+    if is_int(low) and is_int(high) and high < low:
+        errors.append("%s.%sdelayed-retry-max: %r is smaller than %sdelayed-retry-min (%r); allowed: %r or more"
+                      % (where, prefix, high, prefix, low, low))
+    return errors
 
 
 def arguments_for(version):
@@ -94,7 +111,8 @@ def argument_errors(where, arguments, queue_type, version):
     """
     errors = []
     rules = arguments_for(version)
-    denied = DENIED_SINCE_4_3 if version is not None and version >= (4, 3) else {}
+    on_4_3 = version is not None and version >= (4, 3)
+    denied = DENIED_SINCE_4_3 if on_4_3 else {}
     for name in sorted(arguments):
         if name in denied:
             errors.append("%s.arguments.%s: refused on RabbitMQ 4.3 and later: %s" % (where, name, denied[name]))
@@ -109,6 +127,8 @@ def argument_errors(where, arguments, queue_type, version):
         reason = check(arguments[name]) if check is not None else None
         if reason:
             errors.append("%s.arguments.%s: %s" % (where, name, reason))
+    if on_4_3:
+        errors.extend(delayed_retry_errors(where + ".arguments", arguments, "x-"))
     if "x-dead-letter-routing-key" in arguments and "x-dead-letter-exchange" not in arguments:
         errors.append("%s.arguments.x-dead-letter-routing-key: needs x-dead-letter-exchange (the broker refuses a"
                       " dead-letter routing key without it)" % where)

@@ -10,13 +10,13 @@ __metaclass__ = type
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import api_path
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.base import NAME, VHOST, Kind, state
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import format_version
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.queue_arguments import delayed_retry_errors
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.policy_keys import (
+    DENIED_REASON,
     HA_POLICY_KEYS,
     POLICY_GROUP_SIZE_KEY,
     allowed_apply_to,
-    DENIED_REASON,
     allowed_policy_keys,
-    delayed_retry_errors,
     denied_policy_keys,
     ha_errors,
     value_rules,

@@ -1221,6 +1221,11 @@ def test_policy_keys_read_from_a_4_3_broker():
      "queues[vhost=shop, name=q].arguments.x-queue-master-locator: refused on RabbitMQ 4.3 and later"),
     (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-delayed-retry-type": "x"}}),
      "queues[vhost=shop, name=q].arguments.x-delayed-retry-type: 'x' is not allowed"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum", "arguments": {"x-delayed-retry-type": "all"}}),
+     "queues[vhost=shop, name=q].arguments.x-delayed-retry-min: required when x-delayed-retry-type is all"),
+    (_with("queues", {"name": "q", "vhost": "shop", "type": "quorum",
+                      "arguments": {"x-delayed-retry-min": 50, "x-delayed-retry-max": 20}}),
+     "queues[vhost=shop, name=q].arguments.x-delayed-retry-max: 20 is smaller than x-delayed-retry-min (50)"),
 ])
 def test_rabbitmq_4_3_refuses(rmq, desired, expected):
     errors = errors_of(rmq, "4.3.6", desired)
