@@ -44,10 +44,12 @@ import sys
 import tempfile
 import time
 
+from broker import ADMIN_PASSWORD, Broker
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CONTAINER = "mqops-defs-bench"
-ADMIN_PASSWORD = "bench-Admin-Pw-1"  # throw-away container
+BROKER = Broker(CONTAINER)
 KIND_SETS = {
     "classic": ("vhosts", "users", "permissions", "policies"),
     "all": ("vhosts", "users", "permissions", "topic_permissions", "policies", "operator_policies", "vhost_limits",
@@ -55,51 +57,6 @@ KIND_SETS = {
             "queues", "bindings"),
 }
 
-
-def sh(*command, check=True):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        sys.exit("failed: %s\n%s%s" % (" ".join(command), result.stdout, result.stderr))
-    return result
-
-
-def in_container(script, check=True):
-    return sh("docker", "exec", CONTAINER, "bash", "-ec", script, check=check)
-
-
-def start_broker(image):
-    sh("docker", "rm", "-f", CONTAINER, check=False)
-    sh(
-        "docker", "run", "-d", "--name", CONTAINER, "--hostname", CONTAINER,
-        "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-        "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", "--stop-signal", "SIGRTMIN+3",
-        image, "/lib/systemd/systemd",
-    )
-    for _ in range(60):
-        if in_container("true", check=False).returncode == 0:
-            break
-        time.sleep(1)
-    in_container("systemctl is-system-running --wait || true")
-    in_container(
-        "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; "
-        "apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null; "
-        "rabbitmq-plugins enable rabbitmq_management rabbitmq_federation >/dev/null"
-    )
-    reset_broker()
-    return in_container("rabbitmqctl -q version").stdout.strip()
-
-
-def reset_broker():
-    in_container(
-        "rabbitmqctl -q stop_app; rabbitmqctl -q reset; rabbitmqctl -q start_app; "
-        "rabbitmqctl -q await_startup; "
-        "rabbitmqctl -q add_user admin '%s' >/dev/null; rabbitmqctl -q set_user_tags admin administrator >/dev/null; "
-        "rabbitmqctl -q set_permissions -p / admin '.*' '.*' '.*' >/dev/null; "
-        "for i in $(seq 1 30); do curl -sf -u admin:'%s' http://127.0.0.1:15672/api/overview >/dev/null && break; "
-        "sleep 1; done" % (ADMIN_PASSWORD, ADMIN_PASSWORD)
-    )
 
 
 def objects(n, kinds, vhost_cap):
@@ -164,7 +121,7 @@ def export_seconds(repeat=3):
     """The broker's own time for GET /api/definitions (curl on the node), median of ``repeat``."""
     script = ("s=$(date +%%s%%N); curl -sf -o /dev/null -u admin:'%s' http://127.0.0.1:15672/api/definitions; "
               "e=$(date +%%s%%N); echo $(( (e - s) / 1000000 ))" % ADMIN_PASSWORD)
-    times = sorted(int(in_container(script).stdout.strip()) / 1000.0 for _ in range(repeat))
+    times = sorted(int(BROKER.run(script).stdout.strip()) / 1000.0 for _ in range(repeat))
     return times[len(times) // 2]
 
 
@@ -197,7 +154,7 @@ def main():
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
-    version = start_broker(args.image)
+    version = BROKER.start(args.image, packages=(), plugins=("rabbitmq_management", "rabbitmq_federation"))
     work = tempfile.mkdtemp(prefix="mqops-defs-bench-")
     inventory = os.path.join(work, "hosts.ini")
     with open(inventory, "w") as handle:
@@ -210,7 +167,7 @@ def main():
             declared = objects(n, args.kinds, args.vhost_cap)
             with open(extra, "w") as handle:
                 json.dump(dict(declared, bench_admin_password=ADMIN_PASSWORD), handle)
-            reset_broker()
+            BROKER.reset()
             row = {"n": n, "kinds": args.kinds, "objects": sum(len(v) for v in declared.values())}
             row["first_module_s"], row["first_wall_s"], first = run(inventory, extra)
             row["first_requests"] = len(first.get("requests", []))
@@ -231,7 +188,7 @@ def main():
             save(version, args.image, rows)  # after each size: the largest may take an hour
     finally:
         if not args.keep:
-            sh("docker", "rm", "-f", CONTAINER, check=False)
+            BROKER.remove()
 
     base = rows[0]
     print("RabbitMQ %s, kinds: %s (this run)\n" % (version, args.kinds))

@@ -23,57 +23,12 @@ import sys
 import tempfile
 import time
 
+from broker import ADMIN_PASSWORD, Broker
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CONTAINER = "mqops-bench"
-ADMIN_PASSWORD = "bench-Admin-Pw-1"  # throw-away container
-
-
-def sh(*command, check=True, quiet=True):
-    result = subprocess.run(command, capture_output=quiet, text=True)
-    if check and result.returncode != 0:
-        sys.exit("failed: %s\n%s%s" % (" ".join(command), result.stdout or "", result.stderr or ""))
-    return result
-
-
-def in_container(script, check=True):
-    return sh("docker", "exec", CONTAINER, "bash", "-ec", script, check=check)
-
-
-def start_broker(image):
-    sh("docker", "rm", "-f", CONTAINER, check=False)
-    sh(
-        "docker", "run", "-d", "--name", CONTAINER, "--hostname", CONTAINER,
-        "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-        "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", "--stop-signal", "SIGRTMIN+3",
-        image, "/lib/systemd/systemd",
-    )
-    for _ in range(60):
-        if in_container("true", check=False).returncode == 0:
-            break
-        time.sleep(1)
-    in_container("systemctl is-system-running --wait || true")
-    # python3-requests: community.rabbitmq imports it even for rabbitmqctl.
-    in_container(
-        "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; "
-        "apt-get install -y -qq --no-install-recommends rabbitmq-server python3-requests >/dev/null; "
-        "rabbitmq-plugins enable rabbitmq_management >/dev/null"
-    )
-    reset_broker()
-    return in_container("rabbitmqctl -q version").stdout.strip()
-
-
-def reset_broker():
-    in_container(
-        "rabbitmqctl -q stop_app; rabbitmqctl -q reset; rabbitmqctl -q start_app; "
-        "rabbitmqctl -q await_startup; "
-        "rabbitmqctl -q add_user admin '%s' >/dev/null; rabbitmqctl -q set_user_tags admin administrator >/dev/null; "
-        "rabbitmqctl -q set_permissions -p / admin '.*' '.*' '.*' >/dev/null; "
-        "for i in $(seq 1 30); do curl -sf -u admin:'%s' http://127.0.0.1:15672/api/overview >/dev/null && break; "
-        "sleep 1; done" % (ADMIN_PASSWORD, ADMIN_PASSWORD)
-    )
+BROKER = Broker(CONTAINER)
 
 
 def objects(n):
@@ -118,7 +73,7 @@ def main():
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    version = start_broker(args.image)
+    version = BROKER.start(args.image, packages=("python3-requests",), plugins=("rabbitmq_management",))
     work = tempfile.mkdtemp(prefix="mqops-bench-")
     inventory = os.path.join(work, "hosts.ini")
     with open(inventory, "w") as handle:
@@ -139,7 +94,7 @@ def main():
             if n <= args.community_max:
                 tools.insert(0, ("community", "community.yml"))
             for tool, book in tools:
-                reset_broker()
+                BROKER.reset()
                 row[tool + "_first"], recap = playbook(book, inventory, extra)
                 row[tool + "_rerun"], recap2 = playbook(book, inventory, extra)
                 row[tool + "_recap"] = [recap, recap2]
@@ -148,7 +103,7 @@ def main():
             rows.append(row)
     finally:
         if not args.keep:
-            sh("docker", "rm", "-f", CONTAINER, check=False)
+            BROKER.remove()
 
     path = os.path.join(HERE, "results-%s.json" % version)
     previous = {}
