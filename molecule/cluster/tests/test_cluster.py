@@ -23,38 +23,11 @@ CONVERGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 ROLLING_RESTART = os.path.join(PROJECT_DIR, "playbooks", "rolling_restart.yml")
 
 
-@pytest.fixture(scope="module")
-def hostvars(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
-def members(hostvars):
-    return sorted(hostvars["groups"]["rabbitmq"])
-
-
-@pytest.fixture(scope="module")
-def admin(hostvars):
-    return hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"]
-
-
-@pytest.fixture(scope="module")
-def addresses(members):
-    return {name: probe.docker_address(name) for name in members}
-
-
 @pytest.fixture(autouse=True)
 def only_cluster_members(host, members):
     """Spare platforms (not in the `rabbitmq` group) are not tested as members."""
     if host.backend.get_hostname() not in members:
         pytest.skip("%s is not a cluster member" % host.backend.get_hostname())
-
-
-@pytest.fixture()
-def once(host, members):
-    """Cluster-wide tests run on the first member only."""
-    if host.backend.get_hostname() != members[0]:
-        pytest.skip("cluster-wide test: runs once, on %s" % members[0])
 
 
 def cluster_status(container):

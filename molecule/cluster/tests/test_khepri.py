@@ -12,16 +12,6 @@ import pytest
 import rabbitmq_probe as probe
 
 
-@pytest.fixture(scope="module")
-def hostvars(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
-def members(hostvars):
-    return sorted(hostvars["groups"]["rabbitmq"])
-
-
 @pytest.fixture(autouse=True)
 def only_cluster_members_on_4_3(host, members):
     if host.backend.get_hostname() not in members:
@@ -65,9 +55,8 @@ def test_no_deprecated_feature_in_use(host):
     host.check_output("rabbitmq-diagnostics -q check_if_any_deprecated_features_are_used")
 
 
-def test_declared_topology_on_every_member(host, hostvars, topology):
+def test_declared_topology_on_every_member(host, admin, members, topology):
     address = probe.container_address(host)
-    admin = (hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"])
     code, vhost = probe.http_get("http://%s:15672/api/vhosts/orders" % address, *admin)
     assert code == 200 and vhost["default_queue_type"] == "quorum"
     code, queues = probe.http_get("http://%s:15672/api/queues/orders" % address, *admin)
@@ -75,7 +64,7 @@ def test_declared_topology_on_every_member(host, hostvars, topology):
     assert queues["orders.created"]["type"] == "quorum"
     assert queues["orders.created"]["policy"] == "orders-limits"
     assert queues["orders.created"]["effective_policy_definition"]["delivery-limit"] == 5
-    assert len(queues["orders.created"]["members"]) == len(hostvars["groups"]["rabbitmq"])
+    assert len(queues["orders.created"]["members"]) == len(members)
     assert queues["orders.log"]["type"] == "stream"
 
 

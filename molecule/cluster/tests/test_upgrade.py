@@ -30,26 +30,6 @@ SOURCES = "/etc/apt/sources.list.d/mqops-rabbitmq.sources"
 KEYRING = "/etc/apt/keyrings/mqops-rabbitmq.asc"
 
 
-@pytest.fixture(scope="module")
-def hostvars(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
-def members(hostvars):
-    return sorted(hostvars["groups"]["rabbitmq"])
-
-
-@pytest.fixture(scope="module")
-def admin(hostvars):
-    return hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"]
-
-
-@pytest.fixture(scope="module")
-def addresses(members):
-    return {name: probe.docker_address(name) for name in members}
-
-
 # Module scope: decided before any other module fixture (repo needs the
 # aptrepo group, which only cluster_classic has).
 @pytest.fixture(scope="module", autouse=True)
@@ -63,12 +43,6 @@ def only_members_with_the_upstream_source(host, hostvars, members):
 @pytest.fixture(scope="module")
 def repo(hostvars):
     return hostvars["groups"]["aptrepo"][0]
-
-
-@pytest.fixture()
-def once(host, members):
-    if host.backend.get_hostname() != members[0]:
-        pytest.skip("cluster-wide test: runs once, on %s" % members[0])
 
 
 def sh(container, script):
