@@ -113,6 +113,12 @@ CASES = [
      ["rabbitmq_server_node_name", "no spaces"], []),
     ("plugins-as-a-string", {"rabbitmq_server_plugins": "rabbitmq_management"},
      ["rabbitmq_server_plugins must be a list"], []),
+    ("version-as-a-number", {"rabbitmq_server_version": 4.3},
+     ["rabbitmq_server_version", "(a YAML number)", "a quoted string"], []),
+    ("erlang-version-typo", {"rabbitmq_server_erlang_version": "26.2*"},
+     ["rabbitmq_server_erlang_version", "epoch"], []),
+    ("package-source-typo", {"rabbitmq_server_package_source": "upstrem"},
+     ["rabbitmq_server_package_source", "distribution, upstream"], []),
     ("server-type-error", {"rabbitmq_server_tls_enabled": "yes please"},
      ["rabbitmq_server_tls_enabled", "bool"], []),
     # Passes the argument spec, refused by the installed RabbitMQ's own
