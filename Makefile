@@ -32,13 +32,23 @@ lint: yamllint ansible-lint
 unit: prepare
 	python -m pytest tests/unit
 
+# Every scenario runs even when one fails; the failed verifier tests are
+# printed last (tools/test_report.py), where a CI log's tail shows them.
 molecule: prepare
-	@for s in $(SCENARIOS); do \
+	@failed=""; rm -rf tests/output/molecule; \
+	for s in $(SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; \
 	  start=$$(date +%s); \
-	  molecule test -s $$s; \
-	  echo "=== molecule test -s $$s passed in $$(( $$(date +%s) - start )) s"; \
-	done
+	  if molecule test -s $$s; then result=passed; else result=FAILED; failed="$$failed $$s"; fi; \
+	  echo "=== molecule test -s $$s $$result in $$(( $$(date +%s) - start )) s"; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	  for s in $$failed; do \
+	    if [ -f tests/output/molecule/$$s.xml ]; then python tools/test_report.py tests/output/molecule/$$s.xml; \
+	    else echo "=== $$s failed before its verifier ran (see its log above)"; fi; \
+	  done; \
+	  echo "=== failed scenarios:$$failed"; exit 1; \
+	fi
 
 galaxy: prepare
 	python -m pytest tests/integration
