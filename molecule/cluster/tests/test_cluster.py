@@ -52,8 +52,13 @@ def wait_all_running(members, timeout=240):
     probe.wait_for(all_running, timeout=timeout, interval=2)
 
 
-def wait_quorum_members_online(address, admin, timeout=180):
-    """Every quorum queue has all its members online again (after nodes came back)."""
+def wait_quorum_members_online(address, admin, timeout=180, steady=15):
+    """Every quorum queue has all its members online again (after nodes came back).
+
+    The management API reports members from periodic queue statistics, which
+    can flap for a few seconds after a restart (all online, then a stale
+    event with a member missing): the state must hold for ``steady`` seconds.
+    """
     last = {}
 
     def settled():
@@ -61,12 +66,15 @@ def wait_quorum_members_online(address, admin, timeout=180):
             status, queues = probe.http_get("http://%s:15672/api/queues?columns=name,type,members,online" % address,
                                             *admin)
         except OSError:  # the API may not answer yet
-            return None
-        if status != 200:
-            return None
-        last["behind"] = [(q["name"], q.get("members"), q.get("online")) for q in queues
-                          if q.get("type") == "quorum" and len(q.get("online") or []) < len(q.get("members") or [])]
-        return not last["behind"]
+            status, queues = None, []
+        behind = [(q["name"], q.get("members"), q.get("online")) for q in queues
+                  if q.get("type") == "quorum" and len(q.get("online") or []) < len(q.get("members") or [])]
+        if status != 200 or behind:
+            last["behind"] = behind if status == 200 else "API status %s" % status
+            last.pop("since", None)
+            return False
+        last.setdefault("since", time.monotonic())
+        return time.monotonic() - last["since"] >= steady
 
     try:
         probe.wait_for(settled, timeout=timeout, interval=2)
@@ -474,7 +482,9 @@ def test_durable_queue_survives_full_stop_and_start(once, members, addresses, ad
 HEALTH = os.path.join(PROJECT_DIR, "playbooks", "health.yml")
 
 
-def test_health_report_is_read_only_and_healthy(once, members):
+def test_health_report_is_read_only_and_healthy(once, members, addresses, admin):
+    # A healthy cluster to report on: earlier tests restarted nodes.
+    wait_quorum_members_online(addresses[members[0]], admin)
     for extra in ([], ["--check"]):
         result = probe.run_playbook(HEALTH, *extra)
         assert "verdict: HEALTHY" in result.output
