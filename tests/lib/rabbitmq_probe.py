@@ -65,11 +65,26 @@ def http_get(url, user, password, timeout=10):
         return exc.code, None
 
 
-def amqp_connection(address, user, password, port=5672, attempts=30):
+def http_request(method, url, user, password, body=None, timeout=30):
+    """PUT/DELETE/POST a management API URL; returns the status code."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    request.add_header("Authorization", "Basic " + token)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def amqp_connection(address, user, password, port=5672, attempts=30, vhost="/"):
     """A blocking AMQP connection, retried while the node (re)starts."""
     params = pika.ConnectionParameters(
         host=address,
         port=port,
+        virtual_host=vhost,
         credentials=pika.PlainCredentials(user, password),
         connection_attempts=1,
         socket_timeout=5,
@@ -152,10 +167,11 @@ class ConfirmedPublisher(threading.Thread):
     stopped and at least ``minimum`` messages are confirmed, or ``deadline``.
     """
 
-    def __init__(self, addresses, user, password, queue, minimum, deadline=600):
+    def __init__(self, addresses, user, password, queue, minimum, deadline=600, vhost="/", first=0):
         super().__init__(daemon=True)
         self.addresses, self.user, self.password = list(addresses), user, password
         self.queue, self.minimum, self.deadline = queue, minimum, time.monotonic() + deadline
+        self.vhost, self.first = vhost, first
         self.confirmed = set()
         # basic.publish calls, retries of unconfirmed messages included.
         self.published = 0
@@ -167,13 +183,13 @@ class ConfirmedPublisher(threading.Thread):
 
     def _connect(self, index):
         address = self.addresses[index % len(self.addresses)]
-        connection = amqp_connection(address, self.user, self.password, attempts=1)
+        connection = amqp_connection(address, self.user, self.password, attempts=1, vhost=self.vhost)
         channel = connection.channel()
         channel.confirm_delivery()
         return connection, channel
 
     def run(self):
-        index, number, connection, channel = 0, 0, None, None
+        index, number, connection, channel = 0, self.first, None, None
         last_confirm = time.monotonic()
         while time.monotonic() < self.deadline:
             if self.stop_event.is_set() and len(self.confirmed) >= self.minimum:
@@ -211,10 +227,10 @@ class ConfirmedPublisher(threading.Thread):
 class CountingConsumer(threading.Thread):
     """Consumes and acks numbered messages, counting duplicates; reconnects."""
 
-    def __init__(self, addresses, user, password, queue, deadline=900):
+    def __init__(self, addresses, user, password, queue, deadline=900, vhost="/"):
         super().__init__(daemon=True)
         self.addresses, self.user, self.password = list(addresses), user, password
-        self.queue, self.deadline = queue, time.monotonic() + deadline
+        self.queue, self.deadline, self.vhost = queue, time.monotonic() + deadline, vhost
         self.seen = set()
         self.duplicates = 0
         self.stop_event = threading.Event()
@@ -230,7 +246,8 @@ class CountingConsumer(threading.Thread):
         index = 0
         while not self.stop_event.is_set() and time.monotonic() < self.deadline:
             try:
-                connection = amqp_connection(self.addresses[index % len(self.addresses)], self.user, self.password, attempts=1)
+                connection = amqp_connection(self.addresses[index % len(self.addresses)], self.user, self.password,
+                                             attempts=1, vhost=self.vhost)
                 channel = connection.channel()
                 channel.basic_qos(prefetch_count=200)
                 channel.basic_consume(self.queue, self._on_message)
