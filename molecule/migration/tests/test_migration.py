@@ -214,6 +214,12 @@ def test_4_0_moves_to_4_3_after_refusing_a_conflict(once, address, admin, passwo
     assert definitions_digest(green, admin) == before
     assert probe.http_request("DELETE", api(green, "vhosts/billing"), *admin) == 204
 
+    # Check mode shows the changes and makes none.
+    empty = definitions_digest(green, admin)
+    checked = migrate(*(args + ("--check", "--diff")))
+    assert probe.recap_changed(checked.stdout) > 0 and "vhost=billing, name=billing.invoices" in checked.text
+    assert definitions_digest(green, admin) == empty
+
     numbers = set(range(1000))
     publish(old40, user, password, "billing", "billing.invoices", sorted(numbers))
     wait_depth(old40, admin, "billing", "billing.invoices", len(numbers))
