@@ -6,7 +6,9 @@ that is not open (plugin off, wrong port, bound elsewhere) fails it.
 
 import asyncio
 import base64
+import json
 import os
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -134,6 +136,31 @@ def test_mqtt_lands_in_the_configured_vhost_and_exchange(address, app):
         connection.close()
 
 
+def test_mqtt_packet_size_limit_on_4x(name, address, app):
+    if name != "proto14":
+        pytest.skip("rabbitmq_server_mqtt_max_packet_size is set on proto14 (RabbitMQ 4.x) only")
+    received, got = [], threading.Event()
+    subscriber = mqtt_client(address, 1883, app)
+    subscriber.on_message = lambda _c, _u, message: (received.append(len(message.payload)), got.set())
+    subscriber.subscribe("limits/#", qos=1)
+    publisher = mqtt_client(address, 1883, app)
+    try:
+        lost = threading.Event()
+        publisher.on_disconnect = lambda *args: lost.set()
+        publisher.publish("limits/big", b"x" * 100000, qos=1)
+        # Over 65536 bytes: the broker closes the publisher's connection.
+        assert lost.wait(10), "a 100 kB packet was accepted"
+        small = mqtt_client(address, 1883, app)
+        small.publish("limits/small", b"x" * 1000, qos=1).wait_for_publish(10)
+        small.disconnect()
+        small.loop_stop()
+        assert got.wait(10) and received == [1000]
+    finally:
+        for client in (subscriber, publisher):
+            client.disconnect()
+            client.loop_stop()
+
+
 def test_mqtt_refuses_anonymous_and_wrong_passwords(address, app):
     for credentials in (None, (app[0], "not-the-password")):
         client = mqtt_client(address, 1883, credentials)
@@ -189,7 +216,7 @@ def test_web_stomp_send_and_receive(address, app):
         while time.monotonic() < deadline:
             frame = ws.recv()
             if frame.startswith("MESSAGE"):
-                assert frame.split("\n\n", 1)[1].rstrip("\x00") == body
+                assert frame.split("\n\n", 1)[1].rstrip("\n").rstrip("\x00") == body
                 return
         pytest.fail("no MESSAGE frame over Web STOMP")
     finally:
@@ -274,7 +301,10 @@ def test_tracing_plugin_records_a_trace(address, admin, app):
     trace = "mqops-%s" % uuid.uuid4().hex[:6]
     base = "http://%s:15672/api" % address
     assert probe.http_request("PUT", "%s/traces/%%2F/%s" % (base, trace), *admin,
-                              body={"format": "text", "pattern": "#"}) in (201, 204)
+                              # The tracer's own connection logs in as a user of
+                              # the vhost (its default, guest, does not exist).
+                              body={"format": "text", "pattern": "#", "tracer_connection_username": app[0],
+                                    "tracer_connection_password": app[1]}) in (201, 204)
     try:
         body = "traced-%s" % uuid.uuid4().hex[:6]
         connection = probe.amqp_connection(address, *app)
@@ -311,3 +341,56 @@ def test_health_report_lists_every_protocol_listener(name):
     for listener in ("amqp 5672", "amqp/ssl 5671", "mqtt 1883", "mqtt/ssl 8883", "stomp 61613", "stomp/ssl 61614",
                      "stream 5552", "stream/ssl 5551", "http/web-mqtt 15675", "http/web-stomp 15674"):
         assert listener in text, (listener, result.output[-3000:])
+
+
+# --- Listeners follow the plugins; careless settings are refused -------------
+
+CONVERGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "converge.yml")
+
+
+def port_open(address, port):
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def node_snapshot(host):
+    return (host.file("/etc/rabbitmq/rabbitmq.conf").sha256sum,
+            host.check_output("systemctl show -p MainPID --value rabbitmq-server"))
+
+
+def test_a_plugin_turned_off_closes_its_listeners(host, name, address, app, hostvars):
+    if name != "proto14":
+        pytest.skip("once, on proto14")
+    plugins = [p for p in hostvars["rabbitmq_server_plugins"] if p not in ("rabbitmq_stomp", "rabbitmq_web_stomp")]
+    try:
+        probe.run_playbook(CONVERGE, "--limit", name, "-e", json.dumps({"rabbitmq_server_plugins": plugins}))
+        assert not port_open(address, 61613) and not port_open(address, 61614) and not port_open(address, 15674)
+        assert "stomp" not in host.file("/etc/rabbitmq/rabbitmq.conf").content_string
+        assert port_open(address, 1883)
+    finally:
+        probe.run_playbook(CONVERGE, "--limit", name)
+    assert port_open(address, 61613) and port_open(address, 15674)
+    test_stomp_send_and_receive(address, app)
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"rabbitmq_server_mqtt_port": 5672}, "rabbitmq_server_mqtt_port=5672"),
+    ({"rabbitmq_server_stream_tls_port": 8883}, "rabbitmq_server_stream_tls_port=8883"),
+    ({"rabbitmq_server_stream_port": 70000}, "rabbitmq_server_stream_port is 70000; allowed: an integer from 1 to 65535"),
+    ({"rabbitmq_server_mqtt_vhost": ""}, "rabbitmq_server_mqtt_vhost and rabbitmq_server_mqtt_exchange must not be empty"),
+    ({"rabbitmq_server_mqtt_max_packet_size": 1024}, "has no MQTT packet size limit"),
+], ids=["mqtt-on-amqp-port", "stream-tls-on-mqtts-port", "stream-port-range", "mqtt-vhost-empty",
+        "mqtt-packet-size-on-3.10"])
+def test_careless_protocol_settings_are_refused(host, name, extra, message):
+    if name != "proto12":
+        pytest.skip("once, on proto12 (3.10)")
+    before = node_snapshot(host)
+    result = probe.run_playbook(CONVERGE, "--limit", name, "-e", json.dumps(extra), check=False)
+    text = " ".join(result.output.split())
+    assert result.returncode != 0
+    assert message in text, text[-2000:]
+    assert probe.recap_changed(result.stdout) == 0
+    assert node_snapshot(host) == before
