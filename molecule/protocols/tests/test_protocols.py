@@ -142,7 +142,10 @@ def test_mqtt_packet_size_limit_on_4x(name, address, app):
     received, got = [], threading.Event()
     subscriber = mqtt_client(address, 1883, app)
     subscriber.on_message = lambda _c, _u, message: (received.append(len(message.payload)), got.set())
+    subscribed = threading.Event()
+    subscriber.on_subscribe = lambda *args: subscribed.set()
     subscriber.subscribe("limits/#", qos=1)
+    assert subscribed.wait(10)
     publisher = mqtt_client(address, 1883, app)
     try:
         lost = threading.Event()
