@@ -400,3 +400,17 @@ def test_careless_protocol_settings_are_refused(host, name, extra, message):
     assert message in text, text[-2000:]
     assert probe.recap_changed(result.stdout) == 0
     assert node_snapshot(host) == before
+
+
+def test_automatic_open_file_limit_is_what_the_host_can_grant(host, hostvars):
+    assert "rabbitmq_server_nofile_limit" not in hostvars  # the role's default: automatic
+    # PID 1 of an unprivileged container cannot raise its hard limit.
+    hard = next(line for line in host.file("/proc/1/limits").content_string.splitlines()
+                if line.startswith("Max open files")).split()[4]
+    expected = 65536 if hard == "unlimited" else min(65536, int(hard))
+    assert host.check_output("systemctl show -p LimitNOFILE --value rabbitmq-server") == str(expected)
+    pid = host.check_output("systemctl show -p MainPID --value rabbitmq-server")
+    beam = host.check_output("pgrep -P %s -f beam.smp || pgrep -f beam.smp | head -n1" % pid).split()[0]
+    limits = host.file("/proc/%s/limits" % beam).content_string
+    line = next(l for l in limits.splitlines() if l.startswith("Max open files"))
+    assert int(line.split()[3]) == expected
