@@ -63,7 +63,8 @@ _VERSION = re.compile(r"^ (?:\*\*\*| {3}) (\S+) (-?\d+)$")
 _SOURCE = re.compile(r"^\s+(-?\d+) (\S+)(?: (\S+))?")
 
 MIGRATE = ("Alternatively move to a new cluster of the target version (blue-green migration: a new "
-           "cluster on the target series, definitions and messages moved to it, clients switched).")
+           "cluster on the target series, definitions and messages moved to it, clients switched; "
+           "playbooks/migrate.yml).")
 
 
 def parse_policy(text):

@@ -241,3 +241,24 @@ def test_4_0_moves_to_4_3_after_refusing_a_conflict(once, address, admin, passwo
     # Decommission, on request only: the moved virtual host disappears from blue.
     gone = migrate(*(args + ("-e", '{"rabbitmq_migrate_finish": true, "rabbitmq_migrate_delete_blue_vhosts": true}')))
     assert probe.http_get(api(old40, "vhosts/billing"), *admin)[0] == 404, gone.output[-3000:]
+
+
+CONVERGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "converge.yml")
+
+
+def test_4_0_to_4_3_in_place_is_refused_naming_the_migration(host):
+    """RabbitMQ has no in-place path from 4.0 to 4.3: asked for it, the server
+    role refuses before anything changes and points at the migration."""
+    if host.backend.get_hostname() != "old40":
+        pytest.skip("runs on old40 (RabbitMQ 4.0)")
+    version = host.package("rabbitmq-server").version
+    pid = host.check_output("systemctl show -p MainPID --value rabbitmq-server")
+    result = probe.run_playbook(CONVERGE, "--limit", "old40", "-e", "rabbitmq_server_version=4.3.6*", check=False)
+    text = " ".join(result.output.split())
+    assert result.returncode != 0
+    assert "Refusing the version change on old40 before changing anything" in text, text[-3000:]
+    assert "Supported path: 4.0 -> " in text and " -> 4.3, one series per run" in text
+    assert "playbooks/migrate.yml" in text
+    assert probe.recap_changed(result.stdout) == 0
+    assert host.package("rabbitmq-server").version == version
+    assert host.check_output("systemctl show -p MainPID --value rabbitmq-server") == pid
