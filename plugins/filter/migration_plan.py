@@ -13,7 +13,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils import migration
 DOCUMENTATION = r"""
 name: migration_plan
 short_description: The definitions and shovels a blue-green migration declares on green
-version_added: 1.2.0
+version_added: 1.0.0
 description:
   - Reads the blue cluster's C(GET /api/definitions) export and returns what
     the green cluster declares, in the option format of the

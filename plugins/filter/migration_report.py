@@ -12,7 +12,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils import migration
 DOCUMENTATION = r"""
 name: migration_report
 short_description: Per queue of a blue-green migration, the messages on blue before and now, moved and on green
-version_added: 1.2.0
+version_added: 1.0.0
 description:
   - Combines the plan of P(mqops.rabbitmq.migration_plan#filter) with the
     queue lists of both clusters (C(GET /api/queues)) and green's shovel

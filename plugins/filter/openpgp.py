@@ -14,7 +14,7 @@ import re
 DOCUMENTATION = r"""
 name: openpgp_fingerprints
 short_description: Fingerprints of the primary keys of an ASCII-armored OpenPGP public key block
-version_added: 1.2.0
+version_added: 1.0.0
 description:
   - Decodes the armor and reads the public-key packets (RFC 4880 version 4 and
     RFC 9580 version 6 keys), so a repository signing key can be checked

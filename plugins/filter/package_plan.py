@@ -16,7 +16,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils import versions as 
 DOCUMENTATION = r"""
 name: package_plan
 short_description: The version change a RabbitMQ node is asked for, and whether RabbitMQ supports it in place
-version_added: 1.2.0
+version_added: 1.0.0
 description:
   - Reads C(apt-cache policy rabbitmq-server erlang-base) and the installed
     packages (C(dpkg-query -W)), resolves the versions the role's variables

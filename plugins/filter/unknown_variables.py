@@ -13,7 +13,7 @@ import os
 DOCUMENTATION = r"""
 name: unknown_variables
 short_description: Variables with a role's prefix that the role does not know
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Given the names of the variables set for a host (for example from
     C(lookup('ansible.builtin.varnames', '^rabbitmq_server_'))) and the
