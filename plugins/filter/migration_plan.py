@@ -25,10 +25,14 @@ description:
   - Converts what the target series no longer accepts and says so in
     C(notes) - classic mirroring policy keys (C(ha-*)) dropped, a classic
     queue a C(ha-mode) policy mirrors (durable, not auto-delete) declared as
-    a quorum queue, queue arguments and policy keys RabbitMQ 4 removed
-    (C(x-queue-mode), C(x-queue-master-locator), C(x-max-priority) on a
-    quorum queue, C(queue-mode), C(queue-master-locator)), a policy left
-    with no key not carried over. Shovels and unknown runtime parameters of
+    a quorum queue; every queue argument and policy key the
+    M(mqops.rabbitmq.rabbitmq_definitions) module's validation refuses on
+    the target's version dropped with its reason (for example
+    C(x-max-priority) on a quorum queue, C(x-queue-master-locator) and queue
+    version 1 on 4.3); lazy mode (C(x-queue-mode), C(queue-mode)) dropped on
+    4.x, where it has no effect; C(reject-publish-dlx) becomes
+    C(reject-publish) on a quorum queue; a policy left with no key not
+    carried over. Shovels and unknown runtime parameters of
     blue are not copied (listed in C(notes)); streams are declared but their
     messages are not moved.
   - Lists in C(conflicts) every object green already holds with other

@@ -21,29 +21,20 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import policy_keys, queue_arguments
+
 try:
     from urllib.parse import quote
 except ImportError:  # Python 2 (ansible-test sanity)
     from urllib import quote  # type: ignore
 
-# Policy keys of classic queue mirroring and other keys RabbitMQ 4 removed.
-MIRRORING_KEYS = ("ha-mode", "ha-params", "ha-sync-mode", "ha-sync-batch-size",
-                  "ha-promote-on-shutdown", "ha-promote-on-failure")
-REMOVED_POLICY_KEYS_4 = {
-    "queue-master-locator": "replaced by queue-leader-locator",
-    "queue-mode": "lazy mode has no effect since 3.12, classic queues v2 keep messages on disk",
-}
-# Queue arguments a quorum queue refuses, and arguments RabbitMQ 4 dropped.
-QUORUM_REFUSED_ARGUMENTS = {
-    "x-max-priority": "quorum queues have no x-max-priority; since 4.0 they have two priorities built in",
-    "x-queue-mode": "quorum queues have no lazy mode",
-    "x-queue-master-locator": "quorum queues use x-queue-leader-locator",
-    "x-queue-version": "a classic queue argument",
-}
-REMOVED_ARGUMENTS_4 = {
-    "x-queue-master-locator": "replaced by x-queue-leader-locator",
-    "x-queue-mode": "lazy mode has no effect since 3.12",
-}
+# What the target accepts comes from the definitions module's own rules
+# (policy_keys, queue_arguments): whatever it would refuse on the target is
+# dropped and named with its reason. On top of those, two deliberate
+# conversions that keep a mirrored queue's behaviour meaningful on 4.x:
+# lazy mode is dropped (accepted but without effect since 3.12), and a
+# quorum queue takes reject-publish where the classic one had the -dlx form.
+LAZY_MODE = "lazy mode has no effect since 3.12, classic queues v2 keep messages on disk"
 SKIPPED_GLOBAL_PARAMETERS = ("cluster_name", "internal_cluster_id")
 FEDERATION_KEYS = {
     "uri": "uri", "exchange": "exchange", "queue": "queue", "prefetch-count": "prefetch_count",
@@ -57,9 +48,10 @@ class MigrationError(ValueError):
     """The inputs cannot be planned (named in the message)."""
 
 
-def _major(version):
-    match = re.match(r"^(\d+)\.(\d+)", str(version or ""))
-    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+def _version(version):
+    """(major, minor, patch) of "4.3.6"; missing parts are 0."""
+    parts = [int(p) for p in re.findall(r"\d+", str(version or ""))[:3]]
+    return tuple(parts + [0] * (3 - len(parts))) if parts else (0, 0, 0)
 
 
 def _tags(value):
@@ -149,21 +141,28 @@ def _users(blue, vhosts, skip, notes, all_vhosts):
     return users, [{k: v for k, v in l.items() if v is not None} for l in limits], {u["name"] for u in users}
 
 
-def _policy(policy, target, notes, label):
+def _policy(policy, target, notes, label, operator=False):
     definition = dict(policy.get("definition") or {})
     dropped = []
-    if target >= (4, 0):
-        for key in MIRRORING_KEYS:
-            if key in definition:
-                dropped.append(key)
-                definition.pop(key)
-        for key, why in sorted(REMOVED_POLICY_KEYS_4.items()):
-            if key in definition:
-                dropped.append("%s (%s)" % (key, why))
-                definition.pop(key)
-        if str(definition.get("queue-version", "")) == "1":
-            dropped.append("queue-version 1 (classic queues are version 2 on 4.3)")
-            definition.pop("queue-version")
+    allowed = policy_keys.allowed_policy_keys(target, operator=operator)
+    rules = policy_keys.value_rules(target)
+    mirroring = sorted(k for k in definition if k in policy_keys.HA_POLICY_KEYS and k not in allowed)
+    for key in mirroring:
+        definition.pop(key)
+    if mirroring:
+        dropped.append(", ".join(mirroring))
+    for key in sorted(definition):
+        if key == "queue-mode" and target >= (4, 0):
+            reason = LAZY_MODE
+        elif key in policy_keys.denied_policy_keys(target):
+            reason = policy_keys.DENIED_REASON.get(key, "refused by RabbitMQ %d.%d" % target[:2])
+        elif key not in allowed:
+            reason = "not a policy key of RabbitMQ %d.%d" % target[:2]
+        else:
+            reason = rules[key](definition[key]) if rules.get(key) else None
+        if reason:
+            dropped.append("%s (%s)" % (key, reason))
+            definition.pop(key)
     if not definition:
         notes.append("%s %s in vhost %s: not carried over, it only held %s"
                      % (label, policy["name"], policy["vhost"], ", ".join(dropped)))
@@ -192,18 +191,17 @@ def _queue(queue, policies, target, notes):
         else:
             notes.append("%s: mirrored but not durable or auto-delete, so it stays a classic queue "
                          "(not replicated on green)" % label)
-    if target >= (4, 0):
-        refused = QUORUM_REFUSED_ARGUMENTS if green_type == "quorum" else REMOVED_ARGUMENTS_4
-        for key, why in sorted(refused.items()):
-            if key in arguments:
-                arguments.pop(key)
-                notes.append("%s: argument %s dropped (%s)" % (label, key, why))
-        if green_type == "classic" and str(arguments.get("x-queue-version", "")) == "1":
-            arguments.pop("x-queue-version")
-            notes.append("%s: argument x-queue-version 1 dropped (version 2 on 4.3)" % label)
-        if green_type == "quorum" and arguments.get("x-overflow") == "reject-publish-dlx":
-            arguments["x-overflow"] = "reject-publish"
-            notes.append("%s: x-overflow reject-publish-dlx becomes reject-publish (quorum queues)" % label)
+    if green_type == "quorum" and arguments.get("x-overflow") == "reject-publish-dlx":
+        arguments["x-overflow"] = "reject-publish"
+        notes.append("%s: x-overflow reject-publish-dlx becomes reject-publish (quorum queues)" % label)
+    for key in sorted(arguments):
+        if key == "x-queue-mode" and target >= (4, 0):
+            reasons = [LAZY_MODE]
+        else:
+            reasons = queue_arguments.argument_errors("", {key: arguments[key]}, green_type, target)
+        if reasons:
+            arguments.pop(key)
+            notes.append("%s: argument %s dropped (%s)" % (label, key, reasons[0].split(": ", 1)[-1]))
     return {"name": name, "vhost": vhost, "type": green_type, "durable": bool(queue.get("durable", True)),
             "auto_delete": bool(queue.get("auto_delete", False)), "arguments": arguments}, blue_type
 
@@ -254,7 +252,7 @@ def plan(blue, green, settings):
     shovel_prefix, reconnect_delay.
     """
     blue = blue or {}
-    target = _major(settings.get("target") or green.get("rabbitmq_version") or "4.3")
+    target = _version(settings.get("target") or green.get("rabbitmq_version") or "4.3")
     all_vhosts = not settings.get("vhosts")
     vhosts = _wanted_vhosts(blue, settings)
     skip = set(settings.get("skip_users") or [])
@@ -264,7 +262,7 @@ def plan(blue, green, settings):
 
     policies_src = [p for p in blue.get("policies", []) if in_scope(p)]
     policies = [p for p in (_policy(p, target, notes, "policy") for p in policies_src) if p]
-    operator_policies = [p for p in (_policy(p, target, notes, "operator policy")
+    operator_policies = [p for p in (_policy(p, target, notes, "operator policy", operator=True)
                                      for p in blue.get("operator_policies", []) if in_scope(p)) if p]
     queues, moved = [], []
     for queue in blue.get("queues", []):

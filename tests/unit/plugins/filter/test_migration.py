@@ -226,3 +226,17 @@ def test_effective_policy_is_the_highest_priority_match():
 
 def test_filter_is_registered():
     assert FilterModule().filters()["migration_plan"] is migration_plan
+
+
+def test_what_is_dropped_follows_the_target_version():
+    # The definitions module's rules decide: the master locator is still
+    # accepted on 4.0 (denied by default from 4.3 on).
+    on_40 = by_name(plan(vhosts=["shop"], target="4.0.5")["definitions"]["queues"])
+    assert on_40["legacy.audit"]["arguments"] == {"x-queue-master-locator": "min-masters"}
+    on_43 = plan(vhosts=["shop"], blue=dict(BLUE, policies=BLUE["policies"] + [
+        {"vhost": "shop", "name": "v1", "pattern": "^v1", "apply-to": "queues",
+         "definition": {"queue-version": 1, "queue-master-locator": "random", "max-length": 5}}]))
+    notes = "\n".join(on_43["notes"])
+    assert "policy v1 in vhost shop: dropped queue-master-locator (" in notes
+    assert "queue-version (1 is not allowed; allowed: 2)" in notes
+    assert by_name(on_43["definitions"]["policies"])["v1"]["definition"] == {"max-length": 5}
