@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -77,6 +78,15 @@ def http_request(method, url, user, password, body=None, timeout=30):
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def port_open(address, port, timeout=3):
+    """A TCP connection to address:port succeeds (a listener answers)."""
+    try:
+        socket.create_connection((address, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 def amqp_connection(address, user, password, port=5672, attempts=30, vhost="/"):

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -354,14 +353,6 @@ def test_health_report_lists_every_protocol_listener(name):
 CONVERGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "converge.yml")
 
 
-def port_open(address, port):
-    try:
-        socket.create_connection((address, port), timeout=3).close()
-        return True
-    except OSError:
-        return False
-
-
 def node_snapshot(host):
     return (host.file("/etc/rabbitmq/rabbitmq.conf").sha256sum,
             host.check_output("systemctl show -p MainPID --value rabbitmq-server"))
@@ -373,12 +364,12 @@ def test_a_plugin_turned_off_closes_its_listeners(host, name, address, app, host
     plugins = [p for p in hostvars["rabbitmq_server_plugins"] if p not in ("rabbitmq_stomp", "rabbitmq_web_stomp")]
     try:
         probe.run_playbook(CONVERGE, "--limit", name, "-e", json.dumps({"rabbitmq_server_plugins": plugins}))
-        assert not port_open(address, 61613) and not port_open(address, 61614) and not port_open(address, 15674)
+        assert not probe.port_open(address, 61613) and not probe.port_open(address, 61614) and not probe.port_open(address, 15674)
         assert "stomp" not in host.file("/etc/rabbitmq/rabbitmq.conf").content_string
-        assert port_open(address, 1883)
+        assert probe.port_open(address, 1883)
     finally:
         probe.run_playbook(CONVERGE, "--limit", name)
-    assert port_open(address, 61613) and port_open(address, 15674)
+    assert probe.port_open(address, 61613) and probe.port_open(address, 15674)
     test_stomp_send_and_receive(address, app)
 
 

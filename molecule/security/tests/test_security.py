@@ -83,14 +83,6 @@ def _https_get(address, port, server_hostname, path, user, password):
     return response.status, json.loads(body or b"null")
 
 
-def _port_open(address, port):
-    try:
-        socket.create_connection((address, port), timeout=3).close()
-        return True
-    except OSError:
-        return False
-
-
 def _amqp_mechanisms(sock):
     """The SASL mechanisms a broker offers in its connection.start frame."""
     sock.sendall(b"AMQP\x00\x00\x09\x01")
@@ -278,11 +270,11 @@ def test_plain_listeners_closed_when_asked(address, tls_only, host):
     listening = {line.split()[3] for line in host.check_output("ss -Hltn").splitlines()}
     ports = {entry.rsplit(":", 1)[1] for entry in listening}
     if tls_only:
-        assert not _port_open(address, 5672)
-        assert not _port_open(address, 15672)
+        assert not probe.port_open(address, 5672)
+        assert not probe.port_open(address, 15672)
         assert "5672" not in ports and "15672" not in ports
     else:
-        assert _port_open(address, 5672)
+        assert probe.port_open(address, 5672)
         assert "5672" in ports
 
 
@@ -291,8 +283,8 @@ def test_management_bound_to_loopback_when_asked(address, hostvars, host, admin)
         pytest.skip("management listens on all interfaces on this node")
     listening = {line.split()[3] for line in host.check_output("ss -Hltn").splitlines()}
     assert "127.0.0.1:15672" in listening and "127.0.0.1:15671" in listening
-    assert not _port_open(address, 15672)
-    assert not _port_open(address, 15671)
+    assert not probe.port_open(address, 15672)
+    assert not probe.port_open(address, 15671)
     # From the node itself, HTTPS with the installed CA works.
     script = (
         "import ssl, urllib.request, base64;"
