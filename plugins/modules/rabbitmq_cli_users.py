@@ -23,6 +23,13 @@ description:
     password is not re-set and is never passed on a command line.
   - Works without the management plugin, which makes it the tool to bootstrap
     the administrator that HTTP API based modules then log in as.
+  - With O(api_url), users, permissions and virtual hosts are first read over
+    the node's management API, logged in as the first user of O(users) with
+    its password (the administrator being declared). When that read shows
+    nothing to change, no CLI tool runs (a C(rabbitmqctl) call starts an
+    Erlang VM, about a second). Any change, and any failed read (listener not
+    up, the user or its password not there yet), goes through the CLI as
+    without O(api_url).
 author:
   - mqops contributors
 extends_documentation_fragment:
@@ -31,6 +38,19 @@ options:
   node:
     description: Erlang node name to talk to. Default is the local node.
     type: str
+  api_url:
+    description:
+      - Base URL of the node's management API (for example V(http://127.0.0.1:15672)),
+        used for the read-only fast path described above. Omit it to read
+        through the CLI only.
+    type: str
+  validate_certs:
+    description: Verify the certificate of an V(https://) O(api_url).
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle to verify an V(https://) O(api_url) with.
+    type: path
 notes:
   - Runs on the RabbitMQ host itself, as root or the rabbitmq user.
 attributes:
@@ -72,6 +92,11 @@ deleted:
   type: list
   elements: str
   sample: [guest]
+read_from:
+  description: Where the current users were read, V(api) (management API, nothing to change) or V(cli).
+  returned: always
+  type: str
+  sample: api
 """
 
 import copy
@@ -81,6 +106,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.cli import (
     RabbitmqCliError,
     RabbitmqCtl,
 )
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError, ManagementApi, api_path
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import spec
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import (
     UnsupportedHashingAlgorithm,
@@ -226,11 +252,56 @@ def plan(definitions, desired, hasher=hash_password):
 ARGUMENT_SPEC = dict(
     users=spec({"users": CLI_USERS_OPTION})["users"],
     node=dict(type="str"),
+    api_url=dict(type="str"),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
 )
+
+# Seconds for each read of the fast path: a listener that does not answer
+# quickly is left to the CLI.
+API_READ_TIMEOUT = 10
+
+
+def login_user(users):
+    """(name, password) of the first user declared present with a password, else None."""
+    for user in users:
+        if user.get("state", "present") == "present" and user.get("password"):
+            return user["name"], user["password"]
+    return None
+
+
+def read_over_api(api):
+    """The users, permissions and vhosts as an export holds them (one GET each)."""
+    return {
+        "users": api.get(api_path("users")) or [],
+        "permissions": api.get(api_path("permissions")) or [],
+        "vhosts": api.get(api_path("vhosts")) or [],
+    }
+
+
+def unchanged_over_api(params):
+    """The (empty) plan when the management API shows nothing to change, else None; never raises."""
+    login = login_user(params["users"]) if params.get("api_url") else None
+    if login is None:
+        return None
+    api = ManagementApi(params["api_url"], login[0], login[1], timeout=API_READ_TIMEOUT,
+                        validate_certs=params["validate_certs"], ca_path=params["ca_path"])
+    try:
+        changes = plan(read_over_api(api), params["users"])
+    except (ApiError, PlanError, KeyError, TypeError, ValueError):
+        return None
+    return None if (changes["import"] or changes["delete"]) else changes
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+
+    unchanged = unchanged_over_api(module.params)
+    if unchanged is not None:
+        result = dict(changed=False, created=[], updated=[], deleted=[], read_from="api")
+        if module._diff:
+            result["diff"] = dict(before=unchanged["before"], after=unchanged["after"])
+        module.exit_json(**result)
 
     ctl = RabbitmqCtl(module, node=module.params["node"])
     try:
@@ -256,6 +327,7 @@ def main():
         created=changes["created"],
         updated=changes["updated"],
         deleted=changes["delete"],
+        read_from="cli",
     )
     if module._diff:
         result["diff"] = dict(before=changes["before"], after=changes["after"])

@@ -109,6 +109,14 @@ options:
       - V(0) disables the check.
     type: int
     default: 0
+  api_wait:
+    description:
+      - Seconds to keep retrying the first read while the management API
+        refuses connections (a node that has just started opens its
+        management listener last). Any HTTP error is reported at once.
+      - V(0) fails at the first refused connection.
+    type: int
+    default: 0
 notes:
   - Runs on a broker node (or anywhere that reaches O(api_url)); in a role,
     cluster-wide definitions are applied once per cluster with C(run_once).
@@ -292,6 +300,7 @@ invocation:
 """
 
 import json
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.applying import (
@@ -322,8 +331,26 @@ ARGUMENT_SPEC.update(
     extra_policy_keys=dict(type="list", elements="str", default=[], no_log=False),
     extra_user_tags=dict(type="list", elements="str", default=[]),
     min_password_length=dict(type="int", default=0, no_log=False),
+    api_wait=dict(type="int", default=0),
 )
 ARGUMENT_SPEC.update(API_ARGUMENT_SPEC)
+
+
+def read_when_up(read, wait, clock=time.monotonic, sleep=time.sleep):
+    """``read()``, retried while the API refuses connections, for up to ``wait`` seconds.
+
+    A node that has just started opens its management listener last; any
+    other error (an HTTP status: bad password, missing permission) is raised
+    at once.
+    """
+    deadline = clock() + max(0, wait)
+    while True:
+        try:
+            return read()
+        except ApiError as exc:
+            if exc.status is not None or clock() >= deadline:
+                raise
+        sleep(1)
 
 
 class DefinitionsModule(AnsibleModule):
@@ -365,7 +392,7 @@ def main():
                          % params["min_password_length"], **result)
 
     try:
-        export, vhost_details = read_state(api, desired, params["purge"])
+        export, vhost_details = read_when_up(lambda: read_state(api, desired, params["purge"]), params["api_wait"])
         cluster_nodes = read_cluster_nodes(api, desired)
     except ApiError as exc:
         module.fail_json(msg="reading the broker state failed: %s" % exc, **result)

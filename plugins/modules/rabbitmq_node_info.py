@@ -63,6 +63,11 @@ options:
     description: The Erlang cookie file whose SHA-256 is reported (the value never is).
     type: path
     default: /var/lib/rabbitmq/.erlang.cookie
+  paths:
+    description: Files whose existence is reported in RV(exists), so that a play can skip a task with nothing to do.
+    type: list
+    elements: path
+    default: []
 attributes:
   check_mode:
     support: full
@@ -142,6 +147,11 @@ nofile:
   returned: always
   type: dict
   sample: {hard: "20000", can_raise: false}
+exists:
+  description: For each of O(paths), whether it exists.
+  returned: always
+  type: dict
+  sample: {/etc/apt/preferences.d/rabbitmq: false}
 """
 
 import hashlib
@@ -231,6 +241,7 @@ def main():
             package=dict(type="str", default="rabbitmq-server"),
             erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
+            paths=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -256,7 +267,8 @@ def main():
                   erlang_version=installed[module.params["erlang_package"]],
                   cookie_sha256=_sha256(module.params["cookie_path"]),
                   nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")),
-                  plugins=[])
+                  plugins=[],
+                  exists=dict((path, os.path.lexists(path)) for path in module.params["paths"]))
     plugins_dir = config_check.find_plugins_dir()
     if result["package_version"] and plugins_dir:
         result["plugins"] = shipped_plugins(os.listdir(plugins_dir))

@@ -992,3 +992,98 @@ def test_main_chowns_the_file_to_the_cli_user(monkeypatch, patched_module):
 def test_documentation_matches_the_argument_spec():
     documented = module_docs.doc_options(module_docs.module_documentation("rabbitmq_cli_users")["options"])
     assert documented == module_docs.spec_options(rabbitmq_cli_users.ARGUMENT_SPEC)
+
+
+# --- the management API fast path ----------------------------------------------------
+
+API_URL = "http://127.0.0.1:15672"
+ADMIN = {"name": "admin", "password": ADMIN_PASSWORD, "tags": ["administrator"], "permissions": [{"vhost": "/"}]}
+
+
+class FakeApi(object):
+    """Replaces ManagementApi.get: answers from an export, or fails like an unreachable listener."""
+
+    def __init__(self, export=None, error=None):
+        self.export = definitions() if export is None else export
+        self.error = error
+        self.logins = []
+        self.paths = []
+
+    def install(self, monkeypatch):
+        fake = self
+        original_init = rabbitmq_cli_users.ManagementApi.__init__
+
+        def init(api, url, user, password, **kwargs):
+            fake.logins.append((url, user, password, kwargs))
+            original_init(api, url, user, password, **kwargs)
+
+        def get(api, path):
+            fake.paths.append(path)
+            if fake.error is not None:
+                raise fake.error
+            return fake.export[path.split("/")[-1]]
+
+        monkeypatch.setattr(rabbitmq_cli_users.ManagementApi, "__init__", init)
+        monkeypatch.setattr(rabbitmq_cli_users.ManagementApi, "get", get)
+
+
+def test_api_noop_runs_no_cli_tool(monkeypatch, patched_module):
+    fake_cli = FakeRabbitmqctl()
+    run_command = install_cli(monkeypatch, fake_cli)
+    api = FakeApi()
+    api.install(monkeypatch)
+    result = run_module({"users": [ADMIN, {"name": "nobody", "state": "absent"}], "api_url": API_URL, "_ansible_diff": True})
+    assert result["changed"] is False and result["read_from"] == "api"
+    assert run_command.call_count == 0
+    assert sorted(api.paths) == ["/api/permissions", "/api/users", "/api/vhosts"]
+    # Logged in as the declared administrator, with a short timeout.
+    assert api.logins == [(API_URL, "admin", ADMIN_PASSWORD,
+                           {"timeout": rabbitmq_cli_users.API_READ_TIMEOUT, "validate_certs": True, "ca_path": None})]
+    assert result["diff"]["before"] == result["diff"]["after"]
+    assert ADMIN_PASSWORD not in json.dumps(result)
+
+
+@pytest.mark.parametrize("change", [
+    {"password": "a-new-admin-password"},
+    {"tags": ["administrator", "monitoring"]},
+    {"permissions": [{"vhost": "/", "configure": "^$"}]},
+])
+def test_api_read_showing_a_change_goes_through_the_cli(monkeypatch, patched_module, change):
+    fake_cli = FakeRabbitmqctl()
+    install_cli(monkeypatch, fake_cli)
+    FakeApi().install(monkeypatch)
+    result = run_module({"users": [dict(ADMIN, **change)], "api_url": API_URL})
+    assert result["changed"] is True and result["read_from"] == "cli"
+    assert fake_cli.calls[0] == EXPORT_CMD
+    assert len(fake_cli.imports) == 1
+
+
+def test_api_user_to_delete_goes_through_the_cli(monkeypatch, patched_module):
+    fake_cli = FakeRabbitmqctl()
+    install_cli(monkeypatch, fake_cli)
+    FakeApi().install(monkeypatch)
+    guest = [u["name"] for u in definitions()["users"] if u["name"] != "admin"][0]
+    result = run_module({"users": [ADMIN, {"name": guest, "state": "absent"}], "api_url": API_URL})
+    assert result["changed"] is True and result["deleted"] == [guest] and result["read_from"] == "cli"
+
+
+@pytest.mark.parametrize("error", [
+    rabbitmq_cli_users.ApiError("GET", "/api/users", 401, "Not_Authorized"),
+    rabbitmq_cli_users.ApiError("GET", "/api/users", None, "Connection refused"),
+])
+def test_api_failure_falls_back_to_the_cli(monkeypatch, patched_module, error):
+    fake_cli = FakeRabbitmqctl()
+    install_cli(monkeypatch, fake_cli)
+    FakeApi(error=error).install(monkeypatch)
+    result = run_module({"users": [ADMIN], "api_url": API_URL})
+    assert result["changed"] is False and result["read_from"] == "cli"
+    assert fake_cli.calls == [EXPORT_CMD]
+
+
+def test_api_not_tried_without_a_password_to_log_in_with(monkeypatch, patched_module):
+    fake_cli = FakeRabbitmqctl()
+    install_cli(monkeypatch, fake_cli)
+    api = FakeApi()
+    api.install(monkeypatch)
+    result = run_module({"users": [{"name": "guest", "state": "absent"}], "api_url": API_URL})
+    assert api.logins == [] and result["read_from"] == "cli"

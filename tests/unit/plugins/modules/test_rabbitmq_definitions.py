@@ -828,3 +828,55 @@ def test_bad_inputs_of_the_security_scenario(monkeypatch, args, fragments, secre
         assert secret not in shown
     for secret in secrets:  # and AnsibleModule masks the values that hold them
         assert any(secret in value for value in no_log)
+
+
+# --- waiting for the management listener ---------------------------------------------
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = 0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps += 1
+        self.now += seconds
+
+
+def test_read_when_up_retries_refused_connections_until_the_listener_answers():
+    clock = FakeClock()
+    answers = [rabbitmq_definitions.ApiError("GET", "/api/definitions", None, "Connection refused")] * 3 + ["state"]
+
+    def read():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert rabbitmq_definitions.read_when_up(read, 60, clock=clock, sleep=clock.sleep) == "state"
+    assert clock.sleeps == 3
+
+
+def test_read_when_up_gives_up_after_the_wait():
+    clock = FakeClock()
+
+    def read():
+        raise rabbitmq_definitions.ApiError("GET", "/api/definitions", None, "Connection refused")
+
+    with pytest.raises(rabbitmq_definitions.ApiError):
+        rabbitmq_definitions.read_when_up(read, 5, clock=clock, sleep=clock.sleep)
+    assert 5 <= clock.now <= 6
+
+
+def test_read_when_up_reports_an_http_error_at_once():
+    clock = FakeClock()
+
+    def read():
+        raise rabbitmq_definitions.ApiError("GET", "/api/definitions", 401, "Not_Authorized")
+
+    with pytest.raises(rabbitmq_definitions.ApiError):
+        rabbitmq_definitions.read_when_up(read, 60, clock=clock, sleep=clock.sleep)
+    assert clock.sleeps == 0
