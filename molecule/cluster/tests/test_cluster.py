@@ -147,6 +147,20 @@ def test_every_node_lists_all_members_running(host, members):
     assert not status["alarms"]
 
 
+def test_new_cluster_formed_while_the_nodes_first_booted(host, members):
+    """The first converge installed every member: the first booted alone, the
+    others joined it by peer discovery at their first boot (the cluster role
+    had nothing to join), and the peer list is gone once the node runs."""
+    name = host.backend.get_hostname()
+    assert not host.file("/etc/rabbitmq/conf.d/90-mqops-cluster-formation.conf").exists
+    log = host.run("grep -ih 'auto-clustering\\|peer discovery' /var/log/rabbitmq/rabbit@%s.log*" % name).stdout
+    if name == members[0]:
+        # It booted alone, at once: no peer to look for, none waited for.
+        assert "auto-clustering" not in log and "could not discover" not in log, log
+    else:
+        assert "'rabbit@%s' selected for auto-clustering" % members[0] in log, log
+
+
 def test_same_cookie_on_every_node(host, members):
     digests = {
         m: subprocess.check_output(["docker", "exec", m, "sha256sum", "/var/lib/rabbitmq/.erlang.cookie"], text=True).split()[0]
