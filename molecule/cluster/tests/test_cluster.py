@@ -223,6 +223,10 @@ def test_firewall_drops_non_members_on_inter_node_ports(once, firewall, members,
 
 
 def test_firewall_off_then_on_again(once, firewall, members, addresses):
+    # The same nftables code on every series: proven once, on the 4.x scenario
+    # (two full converges; the tables above are still checked on 3.x).
+    if major_version(members[0]) < 4:
+        pytest.skip("series-independent; runs in the 4.x cluster scenario")
     off = probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_cluster_firewall_enabled": false}')
     assert probe.recap_changed(off.stdout) > 0
     for member in members:
