@@ -135,13 +135,20 @@ def docker_address(container):
 
 
 @functools.lru_cache(maxsize=None)
-def inventory_vars(host):
-    """A host's variables from the molecule inventory (ansible-inventory --host)."""
-    out = subprocess.run(
-        ["ansible-inventory", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--host", host],
+def _inventory_host(inventory, host):
+    return subprocess.run(
+        ["ansible-inventory", "-i", inventory, "--host", host],
         capture_output=True, text=True, check=True,
     ).stdout
-    return json.loads(out)
+
+
+def inventory_vars(host):
+    """A host's variables from the molecule inventory (ansible-inventory --host).
+
+    Read once per inventory and host (each read starts ansible-inventory,
+    about a second of CPU); callers get their own copy.
+    """
+    return json.loads(_inventory_host(os.environ["MOLECULE_INVENTORY_FILE"], host))
 
 
 def run_playbook(playbook, *extra, check=True):
