@@ -6,6 +6,7 @@ once (on the first node); they run in file order and leave the cluster with
 all nodes running.
 """
 
+import functools
 import json
 import os
 import socket
@@ -35,7 +36,9 @@ def cluster_status(container):
     return json.loads(out)
 
 
+@functools.lru_cache(maxsize=None)
 def major_version(container):
+    """RabbitMQ's major version on a node (read once: no test changes it)."""
     status = cluster_status(container)
     return int(next(iter(status["versions"].values()))["rabbitmq_version"].split(".")[0])
 
