@@ -144,3 +144,34 @@ def test_consumer_project_installs_and_converges(tarball, container, tmp_path):
     )
     assert {u["user"] for u in json.loads(users.stdout)} == {"admin"}
     shutil.rmtree(project / "collections")
+
+
+@pytest.mark.parametrize("role", ["rabbitmq_server", "rabbitmq_cluster", "rabbitmq_definitions", "rabbitmq_migrate"])
+def test_role_used_without_its_collection_names_what_to_install(role, tmp_path):
+    """A role copied into a project's roles/ (as `ansible-galaxy role install`
+    or a copy leaves it), without the collection: its first check stops with
+    the collection to install and the command, and nothing else runs."""
+    project = tmp_path / "legacy"
+    shutil.copytree(ROOT / "roles" / role, project / "roles" / role)
+    required = {
+        "rabbitmq_server": {"rabbitmq_server_admin_password": "legacy-Admin-Pw-1"},
+        "rabbitmq_migrate": {"rabbitmq_migrate_blue_api_password": "legacy-Blue-Pw-1",
+                             "rabbitmq_migrate_green_api_password": "legacy-Green-Pw-1"},
+    }.get(role, {})
+    (project / "playbook.yml").write_text(yaml.safe_dump([{
+        "name": "Use a role the legacy way",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "roles": [{"role": role, "vars": required}],
+    }]))
+    env = dict(_clean_env(), ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "no-collections"), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(["ansible-playbook", "-i", "localhost,", "playbook.yml"], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=300)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output[-3000:]
+    assert "mqops.rabbitmq.%s needs the mqops.rabbitmq collection" % role in output, output[-3000:]
+    assert "ansible-galaxy collection install mqops.rabbitmq" in output
+    assert "changed=0" in output
+    for secret in required.values():
+        assert secret not in output
