@@ -315,8 +315,11 @@ def test_node_loss_then_converge_heals(once, members, addresses, admin):
     assert "healed: rabbit@%s" % lost in healed.output, healed.output[-4000:]
     assert probe.recap_changed(healed.stdout) > 0
     wait_all_running(members)
-    again = probe.run_playbook(CONVERGE)
+    again = probe.run_playbook(CONVERGE, "-v")
     assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
+    # Nothing to change: every node's administrator was read over the
+    # management API, without a CLI call.
+    assert again.stdout.count("read_from: api") == len(members), again.stdout[-3000:]
 
 
 NODE_SNAPSHOT = r"""
