@@ -7,6 +7,8 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 # bench/definitions_bench.py: objects per kind (10,000 takes about an hour).
 DEFS_BENCH_SIZES ?= 10,1000,10000
+# Scenarios run at a time by `make molecule` (2 fits a 2-core, 8 GiB machine).
+MOLECULE_JOBS ?= 2
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox bench clean
@@ -17,6 +19,7 @@ help:
 	@echo "make sandbox   - ansible-playbook site.yml (local sandbox cluster)"
 	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq, definitions alone)"
 	@echo "make molecule SCENARIOS='default' - selected molecule scenarios"
+	@echo "make molecule MOLECULE_JOBS=1 - one scenario at a time, output streamed"
 
 prepare:
 	tools/prepare.sh
@@ -32,23 +35,13 @@ lint: yamllint ansible-lint
 unit: prepare
 	python -m pytest tests/unit
 
-# Every scenario runs even when one fails; the failed verifier tests are
-# printed last (tools/test_report.py), where a CI log's tail shows them.
+# Every scenario runs even when one fails, MOLECULE_JOBS at a time (longest
+# first; each one's output in tests/output/molecule/NAME.log); the failed
+# scenarios' log tails and verifier tests are printed last, where a CI log's
+# tail shows them (tools/run_scenarios.py).
 molecule: prepare
-	@failed=""; rm -rf tests/output/molecule; \
-	for s in $(SCENARIOS); do \
-	  echo "=== molecule test -s $$s"; \
-	  start=$$(date +%s); \
-	  if molecule test -s $$s; then result=passed; else result=FAILED; failed="$$failed $$s"; fi; \
-	  echo "=== molecule test -s $$s $$result in $$(( $$(date +%s) - start )) s"; \
-	done; \
-	if [ -n "$$failed" ]; then \
-	  for s in $$failed; do \
-	    if [ -f tests/output/molecule/$$s.xml ]; then python tools/test_report.py tests/output/molecule/$$s.xml; \
-	    else echo "=== $$s failed before its verifier ran (see its log above)"; fi; \
-	  done; \
-	  echo "=== failed scenarios:$$failed"; exit 1; \
-	fi
+	rm -rf tests/output/molecule
+	python tools/run_scenarios.py --jobs $(MOLECULE_JOBS) $(SCENARIOS)
 
 galaxy: prepare
 	python -m pytest tests/integration

@@ -182,13 +182,18 @@ class ConfirmedPublisher(threading.Thread):
     Moves to the next node when its connection fails and retries the message
     that was not confirmed (which may duplicate it, never lose it). Runs until
     stopped and at least ``minimum`` messages are confirmed, or ``deadline``.
+    ``rate`` (messages per second) paces it: a steady stream proves that
+    nothing is lost across a restart as well as a flood does, and leaves the
+    CPU to the nodes and the play under test (on 2 cores, a flood of
+    confirmed publishes slowed a rolling upgrade by minutes). ``None`` publishes
+    as fast as the confirms come back.
     """
 
-    def __init__(self, addresses, user, password, queue, minimum, deadline=600, vhost="/", first=0):
+    def __init__(self, addresses, user, password, queue, minimum, deadline=600, vhost="/", first=0, rate=None):
         super().__init__(daemon=True)
         self.addresses, self.user, self.password = list(addresses), user, password
         self.queue, self.minimum, self.deadline = queue, minimum, time.monotonic() + deadline
-        self.vhost, self.first = vhost, first
+        self.vhost, self.first, self.rate = vhost, first, rate
         self.confirmed = set()
         # basic.publish calls, retries of unconfirmed messages included.
         self.published = 0
@@ -207,10 +212,15 @@ class ConfirmedPublisher(threading.Thread):
 
     def run(self):
         index, number, connection, channel = 0, self.first, None, None
-        last_confirm = time.monotonic()
+        last_confirm = started = time.monotonic()
         while time.monotonic() < self.deadline:
             if self.stop_event.is_set() and len(self.confirmed) >= self.minimum:
                 break
+            if self.rate:
+                # The next message is due at started + sent/rate; a stop ends the wait.
+                due = started + (number - self.first) / float(self.rate) - time.monotonic()
+                if due > 0 and self.stop_event.wait(due) and len(self.confirmed) >= self.minimum:
+                    break
             try:
                 if connection is None or connection.is_closed:
                     connection, channel = self._connect(index)

@@ -340,6 +340,10 @@ def test_canary_that_does_not_boot_is_rolled_back_and_nothing_else_changes(once,
     listener's port is held by another process on the first node) lands on
     the canary only, is rolled back there, and no other node restarts or
     keeps the new files."""
+    # The canary and its rollback are the role's, the same on every series
+    # (the healthy restart path runs on 3.x in the rolling tests below).
+    if major_version(members[0]) < 4:
+        pytest.skip("series-independent; runs in the 4.x cluster scenario")
     canary, others = members[0], members[1:]
     holder = "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); " \
              "s.bind(('0.0.0.0', 5999)); s.listen(1); time.sleep(600)"
@@ -414,7 +418,7 @@ def test_rolling_restart_under_load_loses_nothing(once, members, addresses, admi
     queue = "rolling-%s" % uuid.uuid4().hex[:6]
     nodes = [addresses[m] for m in members]
     probe.declare_quorum_queue(nodes[0], *admin, queue)
-    publisher = probe.ConfirmedPublisher(nodes, *admin, queue, minimum=10000)
+    publisher = probe.ConfirmedPublisher(nodes, *admin, queue, minimum=3000, rate=100)
     consumer = probe.CountingConsumer(list(reversed(nodes)), *admin, queue)
     consumer.start()
     publisher.start()
@@ -432,7 +436,7 @@ def test_rolling_restart_under_load_loses_nothing(once, members, addresses, admi
         "rolling restart under load: confirmed=%d delivered=%d lost=%d duplicates=%d publisher_reconnects=%d"
         % (len(publisher.confirmed), len(consumer.seen), len(lost), consumer.duplicates, publisher.reconnects)
     )
-    assert len(publisher.confirmed) >= 10000
+    assert len(publisher.confirmed) >= 3000
     assert not lost
     wait_all_running(members)
 
@@ -445,7 +449,7 @@ def test_partition_reheals_without_an_operator(once, members, addresses, admin):
     majority = [addresses[m] for m in members[:-1]]
     queue = "partition-%s" % uuid.uuid4().hex[:6]
     probe.declare_quorum_queue(majority[0], *admin, queue)
-    publisher = probe.ConfirmedPublisher(majority, *admin, queue, minimum=1000)
+    publisher = probe.ConfirmedPublisher(majority, *admin, queue, minimum=1000, rate=100)
     consumer = probe.CountingConsumer(list(reversed(majority)), *admin, queue)
     consumer.start()
     publisher.start()

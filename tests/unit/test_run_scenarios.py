@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""tools/run_scenarios.py: lanes, order, and what a failure prints."""
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+sys.path.insert(0, str(TOOLS))  # it imports test_report beside it
+spec = importlib.util.spec_from_file_location("run_scenarios", TOOLS / "run_scenarios.py")
+runner = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runner)
+
+# A stand-in for molecule: prints its arguments, fails for scenarios named bad*.
+FAKE_MOLECULE = """#!/bin/sh
+echo "fake molecule $*"
+case "$3" in bad*) echo "fatal: [node1]: FAILED!"; exit 2;; esac
+"""
+
+
+def test_longest_first_unknown_first_then_recorded_then_typical():
+    order = runner.longest_first(["default", "cluster", "new", "federation"], {"federation": 5000})
+    assert order == ["new", "federation", "cluster", "default"]
+
+
+def fake_project(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    molecule = bin_dir / "molecule"
+    molecule.write_text(FAKE_MOLECULE)
+    molecule.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s%s%s" % (bin_dir, os.pathsep, os.environ["PATH"]))
+    monkeypatch.setattr(runner, "ROOT", str(tmp_path))
+    monkeypatch.setattr(runner, "OUTPUT", str(tmp_path / "out"))
+    monkeypatch.setattr(runner, "DURATIONS", str(tmp_path / "cache" / "durations.json"))
+
+
+def test_every_scenario_runs_and_a_failure_is_reported_at_the_end(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    assert runner.main(["--jobs", "2", "default", "bad_one", "federation"]) == 1
+    out = capsys.readouterr().out
+    for name in ("default", "federation"):
+        assert "=== molecule test -s %s passed in" % name in out
+        assert "fake molecule test -s %s" % name in (tmp_path / "out" / ("%s.log" % name)).read_text()
+    assert "=== molecule test -s bad_one FAILED in" in out
+    tail = out[out.index("=== bad_one failed: last"):]
+    assert "fatal: [node1]: FAILED!" in tail
+    assert "bad_one failed before its verifier ran" in tail
+    assert out.rstrip().endswith("=== failed scenarios: bad_one")
+    # Only passed scenarios' durations order the next run.
+    assert sorted(json.loads((tmp_path / "cache" / "durations.json").read_text())) == ["default", "federation"]
+
+
+def test_one_job_streams_the_output_and_passes(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    assert runner.main(["default"]) == 0
+    assert "fake molecule test -s default" in capsys.readouterr().out

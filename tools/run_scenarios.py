@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Run molecule scenarios in parallel lanes, longest first; report each one.
+
+`make molecule` calls it. Every scenario runs (`molecule test -s NAME`) even
+when another fails. Scenarios use distinct container names and networks, so
+they can share a Docker engine; with ``--jobs 2`` two of them run at a time
+on a 2-core machine, where a single scenario leaves much of the machine idle
+(it waits on apt, node boots, timeouts and its own checks).
+
+Each scenario's output goes to ``tests/output/molecule/NAME.log``; with one
+job it is also streamed. When a scenario finishes, one line says how it went
+and how long it took; a failed one's log tail and failed verifier tests
+(tools/test_report.py) are printed at the end, where a CI log's tail shows
+them. The durations are kept in ``.cache/molecule-durations.json`` and order
+the next run (longest first, so the lanes end together); without that file
+the order below is used.
+
+    python tools/run_scenarios.py --jobs 2 cluster default ...
+"""
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+
+import test_report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUTPUT = os.path.join(ROOT, "tests", "output", "molecule")
+DURATIONS = os.path.join(ROOT, ".cache", "molecule-durations.json")
+# Seconds each scenario took in one lane (fresh-clone `make test`, 2 cores,
+# 2026-11-28); only their order matters.
+TYPICAL = {
+    "cluster_classic": 940,
+    "cluster": 800,
+    "security": 425,
+    "migration": 225,
+    "protocols": 185,
+    "definitions": 165,
+    "default": 135,
+    "federation": 95,
+}
+TAIL = 150  # log lines printed for a failed scenario
+
+
+def load_durations():
+    try:
+        with open(DURATIONS) as handle:
+            return {k: float(v) for k, v in json.load(handle).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def save_durations(durations):
+    known = load_durations()
+    known.update(durations)
+    os.makedirs(os.path.dirname(DURATIONS), exist_ok=True)
+    with open(DURATIONS, "w") as handle:
+        json.dump(known, handle, indent=1, sort_keys=True)
+
+
+def longest_first(scenarios, durations):
+    """The scenarios, longest expected first (unknown ones first of all)."""
+    def expected(name):
+        return durations.get(name, TYPICAL.get(name, float("inf")))
+    return sorted(scenarios, key=lambda name: (-expected(name), name))
+
+
+def say(lock, line):
+    with lock:
+        print(line, flush=True)
+
+
+def run_one(name, stream, lock):
+    """Run one scenario; return (passed, seconds)."""
+    log_path = os.path.join(OUTPUT, "%s.log" % name)
+    start = time.monotonic()
+    say(lock, "=== molecule test -s %s: started (%s)" % (name, log_path))
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(["molecule", "test", "-s", name], cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, errors="replace")
+        for line in process.stdout:
+            log.write(line)
+            if stream:
+                sys.stdout.write(line)
+        passed = process.wait() == 0
+    seconds = time.monotonic() - start
+    say(lock, "=== molecule test -s %s %s in %d s" % (name, "passed" if passed else "FAILED", seconds))
+    return passed, seconds
+
+
+def failure_report(name):
+    """The tail of a failed scenario's log and its failed verifier tests."""
+    lines = ["", "=" * 78, "=== %s failed: last %d lines of tests/output/molecule/%s.log" % (name, TAIL, name)]
+    try:
+        with open(os.path.join(OUTPUT, "%s.log" % name), errors="replace") as log:
+            lines.extend(line.rstrip("\n") for line in log.readlines()[-TAIL:])
+    except OSError as exc:
+        lines.append("(no log: %s)" % exc)
+    junit = os.path.join(OUTPUT, "%s.xml" % name)
+    if os.path.exists(junit):
+        lines.append(test_report.summary([junit]))
+    else:
+        lines.append("=== %s failed before its verifier ran (see its log above)" % name)
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=1, help="scenarios run at a time (default 1)")
+    parser.add_argument("scenarios", nargs="+")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be 1 or more, not %d" % args.jobs)
+    os.makedirs(OUTPUT, exist_ok=True)
+
+    todo = queue.Queue()
+    for name in longest_first(args.scenarios, load_durations()):
+        todo.put(name)
+    lock = threading.Lock()
+    results = {}
+
+    def lane():
+        while True:
+            try:
+                name = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[name] = run_one(name, args.jobs == 1, lock)
+            except Exception as exc:  # a scenario that cannot start still gets reported
+                say(lock, "=== molecule test -s %s could not run: %s" % (name, exc))
+                results[name] = (False, 0.0)
+
+    start = time.monotonic()
+    lanes = [threading.Thread(target=lane, name="lane-%d" % i) for i in range(min(args.jobs, len(args.scenarios)))]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join()
+
+    save_durations({name: seconds for name, (passed, seconds) in results.items() if passed})
+    failed = [name for name in args.scenarios if not results.get(name, (False, 0))[0]]
+    for name in failed:
+        print(failure_report(name))
+    print("=== %d scenario(s) in %d s with %d job(s): %s" % (
+        len(args.scenarios), time.monotonic() - start, args.jobs,
+        ", ".join("%s %d s" % (n, results[n][1]) for n in args.scenarios if n in results)))
+    if failed:
+        print("=== failed scenarios: %s" % " ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
