@@ -5,7 +5,8 @@
 #      install the distribution's docker.io and start dockerd, waiting until
 #      it answers. No container registry is ever needed.
 #   2. the Python tool chain, pinned in requirements-dev.txt, in .venv/
-#      (reinstalled only when that file changes).
+#      (reinstalled only when that file changes), and each older
+#      ansible-core of requirements-core.txt in .venv/core-<major.minor>/.
 #   3. the molecule base images (Debian 12, 13 and 14 with systemd), built
 #      locally from a debootstrap rootfs, once (tools/build-image.sh), in
 #      parallel (Debian 14 takes longest: 1.5-4 minutes). Set
@@ -74,6 +75,24 @@ ensure_venv() {
   echo "$want" >"$stamp"
 }
 
+# One venv per ansible-core pin (the same pytest as .venv), after .venv.
+ensure_core_venvs() {
+  local pin version dir pytest
+  pytest=$(grep -E '^pytest==' requirements-dev.txt)
+  for pin in $(grep -E '^ansible-core==' requirements-core.txt); do
+    version=${pin#ansible-core==}
+    dir=.venv/core-$(echo "$version" | cut -d. -f1-2)
+    if [ -x "$dir/bin/ansible-playbook" ] && [ "$(cat "$dir/.pin" 2>/dev/null)" = "$pin $pytest" ]; then
+      continue
+    fi
+    log "installing $pin into $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check "$pin" "$pytest"
+    echo "$pin $pytest" >"$dir/.pin"
+  done
+}
+
 ensure_images() {
   local pids=() rc=0
   if [ -z "${MQOPS_IMAGE_DEBIAN12:-}" ]; then
@@ -93,7 +112,7 @@ command -v debootstrap >/dev/null 2>&1 \
   || { [ -n "${MQOPS_IMAGE_DEBIAN12:-}" ] && [ -n "${MQOPS_IMAGE_DEBIAN13:-}" ] && [ -n "${MQOPS_IMAGE_DEBIAN14:-}" ]; } \
   || { log "installing debootstrap"; apt_install debootstrap; }
 ensure_docker
-ensure_venv &
+{ ensure_venv && ensure_core_venvs; } &
 venv_pid=$!
 ensure_images
 wait "$venv_pid"

@@ -7,10 +7,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import json
+from unittest import mock
+
 import pytest
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19 has no helper: the same, by hand
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """Expose the given module args to AnsibleModule instances created within this context."""
+        payload = json.dumps(dict(ANSIBLE_MODULE_ARGS=args or {})).encode()
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", payload):
+            yield
 
 
 class AnsibleExitJson(Exception):

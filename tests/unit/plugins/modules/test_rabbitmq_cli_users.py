@@ -15,10 +15,10 @@ import stat
 from unittest import mock
 
 import module_docs
+from harness import patch_module_args
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import cli
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import (

@@ -14,11 +14,11 @@ import json
 from urllib.error import HTTPError, URLError
 
 import module_docs
+from harness import patch_module_args
 import pytest
 from stateful_broker import StatefulBroker, same_definitions
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import planning
