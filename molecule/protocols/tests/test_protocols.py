@@ -337,6 +337,42 @@ def test_tracing_plugin_records_a_trace(address, admin, app):
         probe.http_request("DELETE", "%s/trace-files/%s.log" % (base, trace), *admin)
 
 
+# --- Prometheus -------------------------------------------------------------
+
+
+def metrics(address, path="/metrics"):
+    with urllib.request.urlopen("http://%s:15692%s" % (address, path), timeout=15) as response:
+        assert response.headers.get_content_type() == "text/plain"
+        return response.read().decode()
+
+
+def test_prometheus_scrape_names_the_node_and_follows_the_per_object_setting(name, address, admin, hostvars):
+    """A scrape from the test host: the node identifies itself, and a queue
+    has its own series on /metrics only with per-object metrics on (always on
+    /metrics/per-object)."""
+    assert 'rabbitmq_identity_info{rabbitmq_node="rabbit@%s"' % name in metrics(address)
+    per_object = hostvars.get("rabbitmq_server_prometheus_per_object_metrics", False)
+    queue = "metrics-%s" % uuid.uuid4().hex[:6]
+    series = 'queue="%s"' % queue
+    connection = probe.amqp_connection(address, *admin)
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue=queue, durable=True)
+        channel.basic_publish("", queue, b"counted")
+
+        def ready():
+            """The queue's messages_ready series on /metrics/per-object (its values)."""
+            return [line.split()[-1] for line in metrics(address, "/metrics/per-object").splitlines()
+                    if line.startswith("rabbitmq_queue_messages_ready{") and series in line]
+
+        # Series follow the statistics interval (5 s by default).
+        probe.wait_for(lambda: ready() in (["1"], ["1.0"]), timeout=60, interval=2)
+        assert (series in metrics(address)) == per_object, "per-object series on /metrics: expected %s" % per_object
+    finally:
+        connection.channel().queue_delete(queue=queue)
+        connection.close()
+
+
 # --- What the node reports ----------------------------------------------------
 
 
@@ -344,7 +380,7 @@ def test_health_report_lists_every_protocol_listener(name):
     result = probe.run_playbook(os.path.join(PROJECT_DIR, "playbooks", "health.yml"), "--limit", name)
     text = " ".join(result.output.split())
     for listener in ("amqp 5672", "amqp/ssl 5671", "mqtt 1883", "mqtt/ssl 8883", "stomp 61613", "stomp/ssl 61614",
-                     "stream 5552", "stream/ssl 5551", "http/web-mqtt 15675", "http/web-stomp 15674"):
+                     "stream 5552", "stream/ssl 5551", "http/web-mqtt 15675", "http/web-stomp 15674", "http/prometheus 15692"):
         assert listener in text, (listener, result.output[-3000:])
 
 
@@ -379,8 +415,9 @@ def test_a_plugin_turned_off_closes_its_listeners(host, name, address, app, host
     ({"rabbitmq_server_stream_port": 70000}, "rabbitmq_server_stream_port is 70000; allowed: an integer from 1 to 65535"),
     ({"rabbitmq_server_mqtt_vhost": ""}, "rabbitmq_server_mqtt_vhost and rabbitmq_server_mqtt_exchange must not be empty"),
     ({"rabbitmq_server_mqtt_max_packet_size": 1024}, "has no MQTT packet size limit"),
+    ({"rabbitmq_server_prometheus_port": 15672}, "rabbitmq_server_prometheus_port=15672"),
 ], ids=["mqtt-on-amqp-port", "stream-tls-on-mqtts-port", "stream-port-range", "mqtt-vhost-empty",
-        "mqtt-packet-size-on-3.10"])
+        "mqtt-packet-size-on-3.10", "prometheus-on-management-port"])
 def test_careless_protocol_settings_are_refused(host, name, extra, message):
     if name != "proto12":
         pytest.skip("once, on proto12 (3.10)")
