@@ -81,8 +81,10 @@ def run_one(name, stream, lock):
     start = time.monotonic()
     say(lock, "=== molecule test -s %s: started (%s)" % (name, log_path))
     with open(log_path, "w") as log:
+        # Unbuffered: the log follows the run (a pipe would hold it in blocks).
         process = subprocess.Popen(["molecule", "test", "-s", name], cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, errors="replace")
+                                   stderr=subprocess.STDOUT, text=True, errors="replace",
+                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
         for line in process.stdout:
             log.write(line)
             if stream:
