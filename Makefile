@@ -11,12 +11,13 @@ DEFS_BENCH_SIZES ?= 10,1000,10000
 MOLECULE_JOBS ?= 2
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox bench clean
+.PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox sandbox-down bench clean
 
 help:
 	@echo "make prepare   - Docker engine, .venv with pinned tools, local base images"
 	@echo "make test      - lint + unit tests + molecule (all scenarios) + galaxy install test"
 	@echo "make sandbox   - ansible-playbook site.yml (local sandbox cluster)"
+	@echo "make sandbox-down - remove the sandbox's containers, network and secrets"
 	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq, definitions alone)"
 	@echo "make molecule SCENARIOS='default' - selected molecule scenarios"
 	@echo "make molecule MOLECULE_JOBS=1 - one scenario at a time, output streamed"
@@ -50,6 +51,9 @@ test: lint unit molecule galaxy
 
 sandbox: prepare
 	ansible-playbook site.yml
+
+sandbox-down: prepare
+	ansible-playbook playbooks/sandbox_destroy.yml
 
 bench: prepare
 	python bench/cluster_bench.py
