@@ -7,8 +7,10 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 # bench/definitions_bench.py: objects per kind (10,000 takes about an hour).
 DEFS_BENCH_SIZES ?= 10,1000,10000
-# Scenarios run at a time by `make molecule` (2 fits a 2-core, 8 GiB machine).
-MOLECULE_JOBS ?= 2
+# Scenarios run at a time by `make molecule`. 1 on 2 cores: a scenario keeps
+# them busy (two cluster scenarios side by side took as long as one after the
+# other, and every fault test ran 1.6-2.7 times slower); more on bigger machines.
+MOLECULE_JOBS ?= 1
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox sandbox-down bench clean
@@ -20,7 +22,7 @@ help:
 	@echo "make sandbox-down - remove the sandbox's containers, network and secrets"
 	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq, definitions alone)"
 	@echo "make molecule SCENARIOS='default' - selected molecule scenarios"
-	@echo "make molecule MOLECULE_JOBS=1 - one scenario at a time, output streamed"
+	@echo "make molecule MOLECULE_JOBS=2 - two scenarios at a time (output in tests/output/molecule/*.log)"
 
 prepare:
 	tools/prepare.sh
