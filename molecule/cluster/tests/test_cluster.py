@@ -304,18 +304,17 @@ def test_node_loss_stopped_application_and_forgotten_maintenance_are_healed(once
     drained, stopped, lost = members[0], members[1], members[-1]
     queue = "node-loss-%s" % uuid.uuid4().hex[:6]
     probe.declare_quorum_queue(addresses[members[0]], *admin, queue)
+    docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
     docker_exec(lost, "systemctl", "stop", "rabbitmq-server")
     try:
-        # A majority is left: publishing with confirms through a survivor works.
-        connection = probe.amqp_connection(addresses[drained], *admin)
+        # A majority is left: publishing with confirms through a survivor
+        # works (the drained node has closed its client listeners).
+        connection = probe.amqp_connection(addresses[stopped], *admin)
         channel = connection.channel()
         channel.confirm_delivery()
         for i in range(50):
             channel.basic_publish("", queue, str(i).encode(), pika.BasicProperties(delivery_mode=2), mandatory=True)
         connection.close()
-        # Then the two others. (Drained first, 3.x stops the node's quorum
-        # queue replicas: with one node lost, the queue has no majority.)
-        docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
         docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
     finally:
         healed = probe.run_playbook(CONVERGE)
