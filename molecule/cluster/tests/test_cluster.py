@@ -297,35 +297,24 @@ def test_published_on_first_node_consumed_on_last(once, members, addresses, admi
         connection.close()
 
 
-def test_node_loss_stopped_application_and_forgotten_maintenance_are_healed(once, members, addresses, admin):
-    """Three faults, one converge heals them all (each node heals itself): the
-    first node left drained, the last one's service stopped (a node lost) and
-    the middle one's RabbitMQ application stopped."""
-    drained, stopped, lost = members[0], members[1], members[-1]
+def test_node_loss_then_converge_heals(once, members, addresses, admin):
+    lost = members[-1]
     queue = "node-loss-%s" % uuid.uuid4().hex[:6]
     probe.declare_quorum_queue(addresses[members[0]], *admin, queue)
-    docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
     docker_exec(lost, "systemctl", "stop", "rabbitmq-server")
     try:
-        # A majority is left: publishing with confirms through a survivor
-        # works (the drained node has closed its client listeners).
-        connection = probe.amqp_connection(addresses[stopped], *admin)
+        # A majority is left: publishing with confirms through a survivor works.
+        connection = probe.amqp_connection(addresses[members[0]], *admin)
         channel = connection.channel()
         channel.confirm_delivery()
         for i in range(50):
             channel.basic_publish("", queue, str(i).encode(), pika.BasicProperties(delivery_mode=2), mandatory=True)
         connection.close()
-        docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
     finally:
         healed = probe.run_playbook(CONVERGE)
-    flat = " ".join(healed.output.split())
-    assert "healed: rabbit@%s" % lost in flat, healed.output[-4000:]
-    assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
-    assert "healed: rabbit@%s - it was left in maintenance mode (drained); revived" % drained in flat
+    assert "healed: rabbit@%s" % lost in healed.output, healed.output[-4000:]
     assert probe.recap_changed(healed.stdout) > 0
     wait_all_running(members)
-    status = cluster_status(members[0])
-    assert all("not under maintenance" in str(v) for v in status["maintenance_status"].values()), status
     again = probe.run_playbook(CONVERGE, "-v")
     assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
     # Nothing to change: every node's administrator was read over the
@@ -380,6 +369,19 @@ def test_canary_that_does_not_boot_is_rolled_back_and_nothing_else_changes(once,
     assert all(not cluster_status(m)["alarms"] for m in members)
     again = probe.run_playbook(CONVERGE)
     assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
+
+
+def test_stopped_application_and_forgotten_maintenance_are_healed(once, members):
+    stopped, drained = members[1], members[2]
+    docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
+    docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
+    healed = probe.run_playbook(CONVERGE)
+    flat = " ".join(healed.output.split())
+    assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
+    assert "healed: rabbit@%s - it was left in maintenance mode (drained); revived" % drained in flat
+    wait_all_running(members)
+    status = cluster_status(members[0])
+    assert all("not under maintenance" in str(v) for v in status["maintenance_status"].values()), status
 
 
 def test_quorum_guard_refuses_a_second_node_down(once, members):
