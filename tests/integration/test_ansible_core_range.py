@@ -15,9 +15,9 @@ import re
 import subprocess
 import sysconfig
 import textwrap
-import uuid
 
 import pytest
+from conftest import systemd_container
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -64,22 +64,8 @@ def test_unit_tests_pass_on(version):
 
 @pytest.fixture()
 def node():
-    name = "mqops-core-%s" % uuid.uuid4().hex[:8]
-    subprocess.run(
-        [
-            "docker", "run", "-d", "--name", name, "--hostname", name,
-            "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-            "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", "--stop-signal", "SIGRTMIN+3",
-            IMAGE, "/lib/systemd/systemd",
-        ],
-        check=True, capture_output=True,
-    )
-    try:
+    with systemd_container("mqops-core", IMAGE) as name:
         yield name
-    finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
 
 
 ADMIN_PASSWORD = "core-Floor-Admin-Pw-1"

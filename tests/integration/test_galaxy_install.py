@@ -10,9 +10,9 @@ import shutil
 import subprocess
 import tarfile
 import textwrap
-import uuid
 
 import pytest
+from conftest import systemd_container
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -64,23 +64,8 @@ def test_artifact_has_roles_and_plugins_but_no_tests(tarball):
 
 @pytest.fixture()
 def container():
-    name = "mqops-galaxy-%s" % uuid.uuid4().hex[:8]
-    subprocess.run(
-        [
-            "docker", "run", "-d", "--name", name, "--hostname", name,
-            "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-            "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
-            IMAGE, "/lib/systemd/systemd",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
+    with systemd_container("mqops-galaxy", IMAGE) as name:
         yield name
-    finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
 
 
 def test_consumer_project_installs_and_converges(tarball, container, tmp_path):
