@@ -51,8 +51,13 @@ def test_artifact_has_roles_and_plugins_but_no_tests(tarball):
     # The sandbox needs community.docker and an inventory that is not shipped.
     assert "playbooks/sandbox.yml" not in names and "playbooks/sandbox_destroy.yml" not in names
     assert "playbooks/server.yml" in names
+    # Release notes ship (changelog.yaml feeds the Ansible package's combined
+    # changelog); changelog fragments and antsibull-changelog's config do not.
+    assert not [n for n in names if n.startswith(("changelogs/fragments", "changelogs/config.yaml", "changelogs/.plugin-cache"))]
     for required in (
         "MANIFEST.json",
+        "CHANGELOG.md",
+        "changelogs/changelog.yaml",
         "meta/runtime.yml",
         "roles/rabbitmq_server/meta/argument_specs.yml",
         "roles/rabbitmq_server/meta/main.yml",
