@@ -13,11 +13,12 @@ DEFS_BENCH_SIZES ?= 10,1000,10000
 MOLECULE_JOBS ?= 1
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help prepare lint yamllint ansible-lint unit molecule galaxy test sandbox sandbox-down bench clean
+.PHONY: help prepare lint yamllint ansible-lint changelog-lint unit molecule galaxy test sandbox sandbox-down bench clean
 
 help:
 	@echo "make prepare   - Docker engine, .venv with pinned tools, local base images"
 	@echo "make test      - lint + unit tests + molecule (all scenarios) + galaxy install test"
+	@echo "make lint      - yamllint, ansible-lint, changelog-lint (fragments, changelog.yaml, CHANGELOG.md)"
 	@echo "make sandbox   - ansible-playbook site.yml (local sandbox cluster)"
 	@echo "make sandbox-down - remove the sandbox's containers, network and secrets"
 	@echo "make bench     - benchmarks (cluster converge, definitions vs community.rabbitmq, definitions alone)"
@@ -33,7 +34,17 @@ yamllint: prepare
 ansible-lint: prepare
 	ansible-lint --offline --strict
 
-lint: yamllint ansible-lint
+# The changelog fragments and changelogs/changelog.yaml are well-formed, and
+# CHANGELOG.md is what changelog.yaml generates (it is never edited by hand).
+# The version_added rule is a unit test (tests/unit/test_version_added.py).
+changelog-lint: prepare
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml --strict changelogs/changelog.yaml
+	mkdir -p build
+	antsibull-changelog generate --output build/CHANGELOG.md --output-format md
+	diff -u CHANGELOG.md build/CHANGELOG.md || { echo "CHANGELOG.md differs from what changelogs/changelog.yaml generates: add a fragment to changelogs/fragments/ instead of editing it (README.md, 'Changelog and version_added')" >&2; exit 1; }
+
+lint: yamllint ansible-lint changelog-lint
 
 unit: prepare
 	python -m pytest tests/unit
