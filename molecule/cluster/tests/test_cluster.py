@@ -373,8 +373,11 @@ def test_canary_that_does_not_boot_is_rolled_back_and_nothing_else_changes(once,
 
 def test_stopped_application_and_forgotten_maintenance_are_healed(once, members):
     stopped, drained = members[1], members[2]
-    docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
+    # Drained first: a drain moves quorum queue leaders to the other members,
+    # and with one of them stopped it waits out its transfer timeouts (about a
+    # minute on 4.3) before it returns.
     docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
+    docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
     healed = probe.run_playbook(CONVERGE)
     flat = " ".join(healed.output.split())
     assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
@@ -414,7 +417,14 @@ def test_alarm_guard_stops_the_rolling_restart(once, members, hostvars):
         probe.wait_for(lambda: not cluster_status(members[0])["alarms"], timeout=60)
 
 
-def test_rolling_restart_under_load_loses_nothing(once, members, addresses, admin):
+def test_rolling_restart_under_load_loses_nothing(once, members, addresses, admin, hostvars):
+    # playbooks/rolling_restart.yml is tasks/restart_node.yml once per node;
+    # where test_upgrade.py upgrades Erlang under load (cluster_classic), that
+    # converge runs the same restart_node.yml with the same 3.x guards on
+    # every node under the same load, so this would prove nothing more there.
+    if major_version(members[0]) < 4 and hostvars.get("rabbitmq_server_package_source") == "upstream" \
+            and hostvars["groups"].get("aptrepo"):
+        pytest.skip("restart_node.yml under load on 3.x: test_upgrade.py's rolling Erlang upgrade proves it")
     queue = "rolling-%s" % uuid.uuid4().hex[:6]
     nodes = [addresses[m] for m in members]
     probe.declare_quorum_queue(nodes[0], *admin, queue)
