@@ -9,8 +9,8 @@ the two cluster scenarios side by side took 2224 s, as long as one after the
 other, with every fault test 1.6-2.7 times slower).
 
 Each scenario's output goes to ``tests/output/molecule/NAME.log``; with one
-job it is also streamed. When a scenario finishes, one line says how it went
-and how long it took; a failed one's log tail and failed verifier tests
+job it is also streamed. When a scenario finishes, one line says how it went,
+how long it took and how long each molecule action (converge, verify...) took; a failed one's log tail and failed verifier tests
 (tools/test_report.py) are printed at the end, where a CI log's tail shows
 them. The durations are kept in ``.cache/molecule-durations.json`` and order
 the next run (longest first, so the lanes end together); without that file
@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -46,6 +47,32 @@ TYPICAL = {
     "federation": 95,
 }
 TAIL = 150  # log lines printed for a failed scenario
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# molecule's "INFO     cluster ➜ converge: Executing" / "...: Executed: Successful"
+ACTION = re.compile(r"\u279c\s*(\w+): (Executing|Executed)")
+
+
+class PhaseClock:
+    """Seconds per molecule action (create, converge, verify...) of one scenario,
+    from the "Executing"/"Executed" lines of its output. An action that runs
+    twice (destroy, cleanup) adds up."""
+
+    def __init__(self):
+        self.seconds, self.started = {}, {}
+
+    def feed(self, line, now):
+        match = ACTION.search(ANSI.sub("", line))
+        if not match:
+            return
+        action, what = match.groups()
+        if what == "Executing":
+            self.started[action] = now
+        elif action in self.started:
+            self.seconds[action] = self.seconds.get(action, 0.0) + now - self.started.pop(action)
+
+    def summary(self):
+        """"converge 140 s, verify 1030 s, ..." in the order the actions first ran; empty if none."""
+        return ", ".join("%s %d s" % (action, seconds) for action, seconds in self.seconds.items() if seconds >= 1)
 
 
 def load_durations():
@@ -86,13 +113,18 @@ def run_one(name, stream, lock):
         process = subprocess.Popen(["molecule", "test", "-s", name], cwd=ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, errors="replace",
                                    env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        clock = PhaseClock()
         for line in process.stdout:
+            clock.feed(line, time.monotonic())
             log.write(line)
             if stream:
                 sys.stdout.write(line)
         passed = process.wait() == 0
-    seconds = time.monotonic() - start
-    say(lock, "=== molecule test -s %s %s in %d s" % (name, "passed" if passed else "FAILED", seconds))
+        seconds = time.monotonic() - start
+        # Where the scenario's time went, in its log and in the result line.
+        phases = " (%s)" % clock.summary() if clock.summary() else ""
+        log.write("=== %s: %d s%s\n" % (name, seconds, phases))
+    say(lock, "=== molecule test -s %s %s in %d s%s" % (name, "passed" if passed else "FAILED", seconds, phases))
     return passed, seconds
 
 

@@ -59,3 +59,31 @@ def test_one_job_streams_the_output_and_passes(tmp_path, monkeypatch, capsys):
     fake_project(tmp_path, monkeypatch)
     assert runner.main(["default"]) == 0
     assert "fake molecule test -s default" in capsys.readouterr().out
+
+
+def test_phase_clock_adds_up_each_action_from_molecule_lines():
+    clock = runner.PhaseClock()
+    lines = [
+        (0, "\x1b[36mINFO    \x1b[0m \x1b[32mcluster\x1b[0m \u279c \x1b[33mdestroy\x1b[0m: \x1b[36mExecuting\x1b[0m"),
+        (4, "INFO     cluster \u279c destroy: Executed: Successful"),
+        (5, "INFO     cluster \u279c converge: Executing"),
+        (6, "  TASK [Gathering Facts] (not an action line)"),
+        (145, "INFO     cluster \u279c converge: Executed: Successful"),
+        (145, "INFO     cluster \u279c verify: Executing"),
+        (1175, "INFO     cluster \u279c verify: Executed: Successful"),
+        (1176, "INFO     cluster \u279c destroy: Executing"),
+        (1186, "INFO     cluster \u279c destroy: Executed: Successful"),
+        (1186, "WARNING  cluster \u279c cleanup: Executed: Missing playbook"),
+    ]
+    for now, line in lines:
+        clock.feed(line, now)
+    assert clock.summary() == "destroy 14 s, converge 140 s, verify 1030 s"
+
+
+def test_the_result_line_says_where_the_time_went(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    assert runner.main(["default"]) == 0
+    out = capsys.readouterr().out
+    assert "=== molecule test -s default passed in 0 s" in out
+    # The fake prints no molecule action lines: no empty parentheses.
+    assert "()" not in out
