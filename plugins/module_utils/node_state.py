@@ -77,6 +77,42 @@ def maintenance(status, node):
     return bool(value) and not value.startswith("not under maintenance")
 
 
+def client_listeners(status, node):
+    """``(addresses, port, protocol)`` of ``node``'s client listeners in a
+    cluster_status, i.e. all but inter-node clustering. A wildcard interface is
+    reached through the loopback addresses, a specific one directly."""
+    found = []
+    for listener in (status.get("listeners") or {}).get(node, []) if node else []:
+        if not isinstance(listener, dict) or listener.get("protocol") == "clustering":
+            continue
+        try:
+            port = int(listener.get("port"))
+        except (TypeError, ValueError):
+            continue
+        interface = str(listener.get("interface") or "").strip("[]")
+        addresses = ["127.0.0.1", "::1"] if interface in ("", "::", "0.0.0.0") else [interface]
+        found.append((addresses, port, str(listener.get("protocol") or "")))
+    return found
+
+
+def closed_client_listeners(status, node, can_connect):
+    """``["amqp 5672", ...]`` when the node has client listeners and every one
+    of them refuses connections, else ``[]``.
+
+    A drained node keeps its listeners registered (cluster_status lists them)
+    but suspended. The drain's mark in the metadata store can lag: a node
+    drained while its cluster had no majority (Khepri) is not reported "under
+    maintenance" until the majority is back, while its listeners are already
+    closed. ``can_connect(address, port)`` tries one TCP connection."""
+    listeners = client_listeners(status, node)
+    if not listeners:
+        return []
+    for addresses, port, _protocol in listeners:
+        if any(can_connect(address, port) for address in addresses):
+            return []
+    return ["%s %d" % (protocol, port) for _addresses, port, protocol in listeners]
+
+
 # POSIX and inet error atoms that name the cause in a boot failure.
 _CAUSE = re.compile(r"\b(eaddrinuse|eaddrnotavail|eacces|eperm|enoent|enospc|emfile|econnrefused|ehostunreach|"
                     r"enetunreach|nxdomain|timeout|badarg|bad_certificate|invalid_config)\b")

@@ -21,7 +21,8 @@ description:
     (systemd keeps restarting a node that does not boot), V(failed),
     V(stopped), V(unreachable) (the unit is active but the CLI cannot reach
     the node - still booting, or another Erlang cookie) or V(not_installed).
-  - Also reports whether the node is in maintenance mode (drained) and, for
+  - Also reports whether the node is in maintenance mode (drained - listed so by cluster_status, or every
+    client listener it lists refuses a local TCP connection) and, for
     nodes that do not boot, the node's own boot error from its logs.
   - And, without running anything else, what the roles check before they
     change a host - the installed package version (C(dpkg-query)), the
@@ -99,9 +100,20 @@ node:
   type: str
   sample: rabbit@node1
 maintenance:
-  description: Whether the node is in maintenance mode (drained).
+  description:
+    - Whether the node is in maintenance mode (drained) - cluster_status lists it under maintenance, or it
+      runs while every client listener it lists (all but inter-node clustering) refuses connections - a drain
+      whose mark the metadata store has not committed yet (Khepri without a majority) closes the listeners
+      first.
   returned: always
   type: bool
+maintenance_evidence:
+  description:
+    - "Why RV(maintenance) is true - V(cluster_status), or C(client listeners closed) with the listeners, e.g.
+      C(client listeners closed: amqp 5672, http 15672); empty when it is false."
+  returned: always
+  type: str
+  sample: "client listeners closed: amqp 5672, http 15672"
 service:
   description: The unit's C(ActiveState), C(SubState), C(NRestarts), C(LoadState) and C(UnitFileState).
   returned: always
@@ -230,6 +242,14 @@ def pid1_nofile(limits_text, status_text):
     return dict(hard=hard, can_raise=can_raise)
 
 
+def _can_connect(address, port, timeout=2):
+    try:
+        socket.create_connection((address, port), timeout=timeout).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -260,8 +280,14 @@ def main():
     elif not rabbitmqctl and service.get("LoadState") != "not-found":
         service["LoadState"] = "not-found"
     state, status, maintenance = node_state.classify(service, cli[0], cli[1], cli[2], node)
+    evidence = "cluster_status" if maintenance else ""
+    if state == "running" and not maintenance:
+        closed = node_state.closed_client_listeners(status, node, _can_connect)
+        if closed:
+            maintenance, evidence = True, "client listeners closed: " + ", ".join(closed)
     installed = _dpkg_versions(module, module.params["package"], module.params["erlang_package"])
-    result = dict(changed=False, state=state, node=node, maintenance=maintenance, service=service,
+    result = dict(changed=False, state=state, node=node, maintenance=maintenance, maintenance_evidence=evidence,
+                  service=service,
                   cluster_status=status, boot_error="", cli_error="",
                   package_version=installed[module.params["package"]],
                   erlang_version=installed[module.params["erlang_package"]],

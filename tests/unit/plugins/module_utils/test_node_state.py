@@ -79,3 +79,34 @@ def test_boot_error_falls_back_to_the_unit_error_file_and_cuts_long_text():
 
 def test_boot_error_empty_when_nothing_logged():
     assert node_state.boot_error("", "") == ""
+
+
+LISTENERS = {NODE: [
+    {"node": NODE, "port": 15672, "protocol": "http", "interface": "[::]"},
+    {"node": NODE, "port": 25672, "protocol": "clustering", "interface": "[::]"},
+    {"node": NODE, "port": 5671, "protocol": "amqp/ssl", "interface": "10.0.0.5"},
+], "rabbit@node2": [{"node": "rabbit@node2", "port": 5672, "protocol": "amqp", "interface": "[::]"}]}
+
+
+def test_client_listeners_leave_out_clustering_and_reach_wildcards_through_loopback():
+    assert node_state.client_listeners({"listeners": LISTENERS}, NODE) == [
+        (["127.0.0.1", "::1"], 15672, "http"), (["10.0.0.5"], 5671, "amqp/ssl")]
+    assert node_state.client_listeners({}, NODE) == []
+    assert node_state.client_listeners({"listeners": LISTENERS}, None) == []
+
+
+def test_closed_client_listeners_only_when_every_one_refuses():
+    tried = []
+
+    def refuse_all(address, port):
+        tried.append((address, port))
+        return False
+
+    assert node_state.closed_client_listeners({"listeners": LISTENERS}, NODE, refuse_all) == ["http 15672", "amqp/ssl 5671"]
+    # Every address of a wildcard listener was tried; never the clustering port.
+    assert tried == [("127.0.0.1", 15672), ("::1", 15672), ("10.0.0.5", 5671)]
+    # One listener that answers (here IPv6 loopback only): not drained.
+    assert node_state.closed_client_listeners(
+        {"listeners": LISTENERS}, NODE, lambda address, port: (address, port) == ("::1", 15672)) == []
+    # No client listener listed: nothing to conclude.
+    assert node_state.closed_client_listeners({"listeners": {NODE: [LISTENERS[NODE][1]]}}, NODE, refuse_all) == []

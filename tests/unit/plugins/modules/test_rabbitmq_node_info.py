@@ -55,6 +55,35 @@ def test_running_node_one_cli_call(patched, monkeypatch):
     assert result["erlang_version"] == "1:27.3.4.1+dfsg-1+deb13u1"
 
 
+def test_running_node_with_every_client_listener_closed_is_drained(patched, monkeypatch):
+    """Drained while its cluster had no majority: cluster_status does not say so yet."""
+    listeners = {"rabbit@node1": [{"port": 5672, "protocol": "amqp", "interface": "[::]"},
+                                  {"port": 25672, "protocol": "clustering", "interface": "[::]"}]}
+    cluster = {"running_nodes": ["rabbit@node1"], "maintenance_status": {}, "listeners": listeners}
+    answers(monkeypatch, "ActiveState=active\nSubState=running\nNRestarts=0\nLoadState=loaded\n",
+            (0, json.dumps(cluster), ""))
+    tried = []
+    monkeypatch.setattr(rabbitmq_node_info, "_can_connect", lambda address, port: tried.append((address, port)))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
+    assert result["state"] == "running" and result["maintenance"] is True
+    assert result["maintenance_evidence"] == "client listeners closed: amqp 5672"
+    assert tried == [("127.0.0.1", 5672), ("::1", 5672)]
+    # The same node answering on 5672: not drained.
+    monkeypatch.setattr(rabbitmq_node_info, "_can_connect", lambda address, port: True)
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
+    assert result["maintenance"] is False and result["maintenance_evidence"] == ""
+
+
+def test_maintenance_from_cluster_status_needs_no_connection(patched, monkeypatch):
+    cluster = {"running_nodes": ["rabbit@node1"], "maintenance_status": {"rabbit@node1": "marked for maintenance"},
+               "listeners": {"rabbit@node1": [{"port": 5672, "protocol": "amqp", "interface": "[::]"}]}}
+    answers(monkeypatch, "ActiveState=active\nSubState=running\nNRestarts=0\nLoadState=loaded\n",
+            (0, json.dumps(cluster), ""))
+    monkeypatch.setattr(rabbitmq_node_info, "_can_connect", mock.Mock(side_effect=AssertionError("no probe")))
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
+    assert result["maintenance"] is True and result["maintenance_evidence"] == "cluster_status"
+
+
 def test_stopped_node_no_cli_call(patched, monkeypatch):
     run = answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n")
     result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})
