@@ -371,20 +371,41 @@ def test_canary_that_does_not_boot_is_rolled_back_and_nothing_else_changes(once,
     assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
 
 
-def test_stopped_application_and_forgotten_maintenance_are_healed(once, members):
+def test_stopped_application_and_forgotten_maintenance_are_healed(once, members, addresses, admin):
     stopped, drained = members[1], members[2]
-    # Drained first: a drain moves quorum queue leaders to the other members,
-    # and with one of them stopped it waits out its transfer timeouts (about a
-    # minute on 4.3) before it returns.
-    docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
-    docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
+    if major_version(members[0]) < 4:
+        # Drained first: a drain moves quorum queue leaders to the other
+        # members, and with one of them stopped it waits out its transfer
+        # timeouts before it returns.
+        docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
+        docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
+        down = None
+    else:
+        # Khepri: with one node stopped and one application stopped, the node
+        # drained last has no majority: its listeners close, but the metadata
+        # store commits its maintenance mark only once the majority is back,
+        # so cluster_status does not say "under maintenance" when the role
+        # reads it. Three faults at once, healed by one run.
+        down, drained = members[2], members[0]
+        docker_exec(down, "systemctl", "stop", "rabbitmq-server")
+        docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
+        docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
     healed = probe.run_playbook(CONVERGE)
     flat = " ".join(healed.output.split())
     assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
-    assert "healed: rabbit@%s - it was left in maintenance mode (drained); revived" % drained in flat
+    if down is None:
+        assert "healed: rabbit@%s - it was left in maintenance mode (drained); revived" % drained in flat
+    else:
+        assert "healed: rabbit@%s - the service was stopped" % down in flat, healed.output[-4000:]
+        assert "healed: rabbit@%s - it was left in maintenance mode (drained; client listeners closed:" % drained \
+            in flat, healed.output[-4000:]
     wait_all_running(members)
     status = cluster_status(members[0])
     assert all("not under maintenance" in str(v) for v in status["maintenance_status"].values()), status
+    # Healed means serving again: the drained node's listeners are open and
+    # every quorum queue has all its members back.
+    assert tcp_from_controller(addresses[drained], 5672) == "open"
+    wait_quorum_members_online(addresses[members[0]], admin)
 
 
 def test_quorum_guard_refuses_a_second_node_down(once, members):
