@@ -10,9 +10,9 @@ other, with every fault test 1.6-2.7 times slower).
 
 Each scenario's output goes to ``tests/output/molecule/NAME.log``; with one
 job it is also streamed. When a scenario finishes, one line says how it went,
-how long it took and how long each molecule action (converge, verify...) took; a failed one's log tail and failed verifier tests
-(tools/test_report.py) are printed at the end, where a CI log's tail shows
-them. The durations are kept in ``.cache/molecule-durations.json`` and order
+how long it took and how long each molecule action (converge, verify...)
+took; a failed one's log tail and failed verifier tests (tools/test_report.py)
+are printed at the end, where a CI log's tail shows them. The durations are kept in ``.cache/molecule-durations.json`` and order
 the next run (longest first, so the lanes end together); without that file
 the order below is used.
 
@@ -122,7 +122,8 @@ def run_one(name, stream, lock):
         passed = process.wait() == 0
         seconds = time.monotonic() - start
         # Where the scenario's time went, in its log and in the result line.
-        phases = " (%s)" % clock.summary() if clock.summary() else ""
+        summary = clock.summary()
+        phases = " (%s)" % summary if summary else ""
         log.write("=== %s: %d s%s\n" % (name, seconds, phases))
     say(lock, "=== molecule test -s %s %s in %d s%s" % (name, "passed" if passed else "FAILED", seconds, phases))
     return passed, seconds
