@@ -201,6 +201,16 @@ EXAMPLES = r"""
         dest_uri: amqp:///orders
         dest_queue: orders.created
 
+- name: Declare a virtual host over HTTPS, on a listener that requires a client certificate
+  mqops.rabbitmq.rabbitmq_definitions:
+    api_url: https://rabbit1.example.com:15671
+    api_password: "{{ vault_rabbitmq_admin_password }}"
+    ca_path: /etc/rabbitmq/tls/ca.pem
+    client_cert: /etc/mqops/api-client.pem
+    client_key: /etc/mqops/api-client.key
+    vhosts:
+      - name: orders
+
 - name: Remove what is not declared, for users and policies only
   mqops.rabbitmq.rabbitmq_definitions:
     api_password: "{{ vault_rabbitmq_admin_password }}"
@@ -317,8 +327,10 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state i
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
     API_ARGUMENT_SPEC,
+    API_REQUIRED_TOGETHER,
     ApiError,
     ManagementApi,
+    tls_file_problems,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import spec
 
@@ -374,7 +386,8 @@ def invocation(params):
 
 
 def main():
-    module = DefinitionsModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = DefinitionsModule(argument_spec=ARGUMENT_SPEC, required_together=API_REQUIRED_TOGETHER,
+                               supports_check_mode=True)
     params = module.params
     api = ManagementApi(
         params["api_url"],
@@ -383,10 +396,15 @@ def main():
         timeout=params["api_timeout"],
         validate_certs=params["validate_certs"],
         ca_path=params["ca_path"],
+        client_cert=params["client_cert"],
+        client_key=params["client_key"],
     )
     desired = dict((kind, params[kind]) for kind in KINDS)
     result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None,
                   invocation=dict(module_args=invocation(params)))
+    problems = tls_file_problems(params["ca_path"], params["client_cert"], params["client_key"])
+    if problems:
+        module.fail_json(msg="TLS files unusable, nothing was changed: %s" % "; ".join(problems), **result)
     if params["min_password_length"] < 0:
         module.fail_json(msg="min_password_length: %d is negative; allowed: 0 (no check) or more"
                          % params["min_password_length"], **result)
