@@ -61,7 +61,9 @@ description:
     changed. Diffs and results never contain passwords or hashes, and
     credentials in URIs are masked.
 author:
-  - mqops contributors
+  # ansible-test's validate-modules wants a GitHub handle, "(@name)"; the project has no public
+  # account yet, which "(!UNKNOWN)" is the marker for.
+  - mqops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mqops.rabbitmq.management_api
   - mqops.rabbitmq.definitions
@@ -127,8 +129,10 @@ notes:
 attributes:
   check_mode:
     support: full
+    description: Reads the broker state and reports every change and request it would make; sends no write.
   diff_mode:
     support: full
+    description: Per object, before and after; passwords, hashes and credentials in URIs are never shown.
 """
 
 EXAMPLES = r"""

@@ -28,7 +28,9 @@ description:
     SHA-256 of the Erlang cookie file, and the open-file limit the service
     manager (PID 1) can grant.
 author:
-  - mqops contributors
+  # ansible-test's validate-modules wants a GitHub handle, "(@name)"; the project has no public
+  # account yet, which "(!UNKNOWN)" is the marker for.
+  - mqops contributors (!UNKNOWN)
 options:
   node:
     description: Node name. Default C(rabbit@) and the short host name.
