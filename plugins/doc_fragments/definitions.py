@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import yaml
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import option_table
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import option_table
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import docs
 
 

@@ -322,7 +322,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.applyin
     apply_or_revert,
     failure_report,
 )
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, option_table
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import KINDS, option_table
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.planning import planner_for, revert_plan
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.state import (

@@ -22,7 +22,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import planning
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import KINDS
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
 
