@@ -14,8 +14,6 @@ import os
 import stat
 from unittest import mock
 
-import module_docs
-from harness import patch_module_args
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
@@ -30,6 +28,8 @@ from ansible_collections.mqops.rabbitmq.plugins.modules.rabbitmq_cli_users impor
     PlanError,
     plan,
 )
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules import module_docs
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import patch_module_args
 
 SHA256 = "rabbit_password_hashing_sha256"
 SHA512 = "rabbit_password_hashing_sha512"

@@ -13,10 +13,7 @@ import io
 import json
 from urllib.error import HTTPError, URLError
 
-import module_docs
-from harness import patch_module_args
 import pytest
-from stateful_broker import StatefulBroker, same_definitions
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -25,6 +22,12 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import KINDS
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules import module_docs
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import patch_module_args
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.stateful_broker import (
+    StatefulBroker,
+    same_definitions,
+)
 
 API = "http://127.0.0.1:15672"
 API_PASSWORD = "api-Secret-pw"

@@ -15,7 +15,11 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_node_info
-from harness import AnsibleFailJson, patch_exits, run_module
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import (
+    AnsibleFailJson,
+    patch_exits,
+    run_module,
+)
 
 SHOW = ["/bin/systemctl", "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
         "-p", "LoadState", "-p", "UnitFileState", "rabbitmq-server"]
