@@ -77,11 +77,14 @@ class ApiError(Exception):
         self.path = path
         self.status = status
         self.reason = reason
+        # A TLS refusal (the listener is up and said no), in the options' terms; else None.
+        self.hint = None
         if status is None:
             text = "%s %s: cannot reach the management API: %s" % (method, path, reason)
             hints = [hint for pattern, hint in _HINTS if pattern.search(str(reason))]
             if hints:
-                text += " (%s)" % hints[0]
+                self.hint = hints[0]
+                text += " (%s)" % self.hint
         else:
             text = "%s %s: HTTP %s: %s" % (method, path, status, reason)
         super(ApiError, self).__init__(text)
@@ -136,34 +139,41 @@ def _refuse_password():
     raise ValueError("encrypted key")
 
 
-def tls_file_problems(ca_path=None, client_cert=None, client_key=None):
-    """What is wrong with the TLS files given (paths on this host), one message each naming its option.
+def tls_file_findings(ca_path=None, client_cert=None, client_key=None):
+    """What is wrong with the TLS files given (paths on this host): ``[dict(option, path, problem)]``.
 
     Checked before any request: ``open_url`` would report a missing file or
     a key that does not belong to its certificate as an unreachable API.
-    Returns [] when every file given can be used.
+    Returns [] when every file given can be used. ``problem`` never shows a
+    file's contents. (rabbitmq_node_info returns these for the roles, which
+    name their own variables.)
     """
-    problems = []
+    findings = []
     for option, path, want_key in (("ca_path", ca_path, False), ("client_cert", client_cert, False),
                                    ("client_key", client_key, True)):
         if path:
             problem = _pem_problem(path, want_key)
             if problem:
-                problems.append("%s %s: %s" % (option, path, problem))
-    if client_cert and client_key and not problems:
+                findings.append(dict(option=option, path=path, problem=problem))
+    if client_cert and client_key and not findings:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         try:
             context.load_cert_chain(client_cert, client_key, password=_refuse_password)
         except ValueError:
-            problems.append("client_key %s: %s" % (client_key, _ENCRYPTED))
+            findings.append(dict(option="client_key", path=client_key, problem=_ENCRYPTED))
         except ssl.SSLError as exc:
             if "KEY_VALUES_MISMATCH" in str(exc):
-                problems.append("client_key %s does not belong to client_cert %s (their public keys differ)"
-                                % (client_key, client_cert))
+                problem = "not the private key of the certificate in %s (their public keys differ)" % client_cert
             else:
-                problems.append("client_cert %s with client_key %s cannot be loaded: %s"
-                                % (client_cert, client_key, exc.reason or exc))
-    return problems
+                problem = "cannot be loaded with the certificate in %s: %s" % (client_cert, exc.reason or exc)
+            findings.append(dict(option="client_key", path=client_key, problem=problem))
+    return findings
+
+
+def tls_file_problems(ca_path=None, client_cert=None, client_key=None):
+    """The findings of tls_file_findings() as messages naming the module options."""
+    return ["%(option)s %(path)s: %(problem)s" % finding
+            for finding in tls_file_findings(ca_path, client_cert, client_key)]
 
 
 class ManagementApi(object):

@@ -96,8 +96,8 @@ EXAMPLES = r"""
   mqops.rabbitmq.rabbitmq_cli_users:
     api_url: https://localhost:15671
     ca_path: /etc/rabbitmq/tls/ca.pem
-    client_cert: /etc/mqops/api-client.pem
-    client_key: /etc/mqops/api-client.key
+    client_cert: /etc/mqops/api-client/cert.pem
+    client_key: /etc/mqops/api-client/key.pem
     users:
       - name: admin
         password: "{{ vault_rabbitmq_admin_password }}"

@@ -210,8 +210,8 @@ EXAMPLES = r"""
     api_url: https://rabbit1.example.com:15671
     api_password: "{{ vault_rabbitmq_admin_password }}"
     ca_path: /etc/rabbitmq/tls/ca.pem
-    client_cert: /etc/mqops/api-client.pem
-    client_key: /etc/mqops/api-client.key
+    client_cert: /etc/mqops/api-client/cert.pem
+    client_key: /etc/mqops/api-client/key.pem
     vhosts:
       - name: orders
 
@@ -356,15 +356,16 @@ def read_when_up(read, wait, clock=time.monotonic, sleep=time.sleep):
     """``read()``, retried while the API refuses connections, for up to ``wait`` seconds.
 
     A node that has just started opens its management listener last; any
-    other error (an HTTP status: bad password, missing permission) is raised
-    at once.
+    other error (an HTTP status: bad password, missing permission; a TLS
+    refusal: no or an unknown client certificate, an unverified server
+    certificate) is raised at once.
     """
     deadline = clock() + max(0, wait)
     while True:
         try:
             return read()
         except ApiError as exc:
-            if exc.status is not None or clock() >= deadline:
+            if exc.status is not None or exc.hint is not None or clock() >= deadline:
                 raise
         sleep(1)
 

@@ -1108,7 +1108,7 @@ def test_api_read_presents_the_client_certificate(monkeypatch, patched_module, p
     ({"client_cert": "client.pem", "client_key": "/nonexistent/client.key"},
      "client_key /nonexistent/client.key: no such file"),
     ({"client_cert": "client.pem", "client_key": "stranger.key"},
-     "client_key {stranger.key} does not belong to client_cert {client.pem}"),
+     "client_key {stranger.key}: not the private key of the certificate in {client.pem}"),
 ], ids=["key-missing", "key-mismatch"])
 def test_unusable_tls_files_fail_instead_of_falling_back(monkeypatch, patched_module, pki, files, expected):
     fake_cli = FakeRabbitmqctl()

@@ -632,7 +632,8 @@ def test_tls_options_reach_every_request(broker, rmq, pki):
     ({"client_cert": "client.pem", "client_key": "/nonexistent/client.key"},
      "client_key /nonexistent/client.key: no such file"),
     ({"client_cert": "client.pem", "client_key": "stranger.key"},
-     "client_key {stranger.key} does not belong to client_cert {client.pem} (their public keys differ)"),
+     "client_key {stranger.key}: not the private key of the certificate in {client.pem} (their public keys"
+         " differ)"),
     ({"ca_path": "/nonexistent/ca.pem", "client_cert": "client.pem", "client_key": "client-encrypted.key"},
      "ca_path /nonexistent/ca.pem: no such file; client_key {client-encrypted.key}: the key is encrypted"),
 ], ids=["key-missing", "key-mismatch", "ca-missing-and-key-encrypted"])
@@ -918,6 +919,22 @@ def test_read_when_up_gives_up_after_the_wait():
     with pytest.raises(rabbitmq_definitions.ApiError):
         rabbitmq_definitions.read_when_up(read, 5, clock=clock, sleep=clock.sleep)
     assert 5 <= clock.now <= 6
+
+
+@pytest.mark.parametrize("reason", [
+    "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2580)",
+    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate",
+])
+def test_read_when_up_reports_a_tls_refusal_at_once(reason):
+    # The listener is up and refused the handshake: waiting would not change that.
+    clock = FakeClock()
+
+    def read():
+        raise rabbitmq_definitions.ApiError("GET", "/api/definitions", None, reason)
+
+    with pytest.raises(rabbitmq_definitions.ApiError) as excinfo:
+        rabbitmq_definitions.read_when_up(read, 60, clock=clock, sleep=clock.sleep)
+    assert clock.sleeps == 0 and excinfo.value.hint is not None
 
 
 def test_read_when_up_reports_an_http_error_at_once():
