@@ -20,8 +20,8 @@ options:
     description:
       - Base URL of the management HTTP API, as seen from the host the module
         runs on. The default is the local node's management listener, so the
-        module runs on a broker host and needs nothing but Python's standard
-        library there.
+        module runs on a broker host and needs nothing installed there
+        (the HTTP client is Ansible's own, shipped with the module).
     type: str
     default: http://127.0.0.1:15672
   api_user:
@@ -51,8 +51,32 @@ options:
   ca_path:
     description:
       - CA bundle (PEM) to verify the server certificate with, instead of the
-        system's.
+        system's. A path on the host the module runs on.
+    type: path
+  client_cert:
+    description:
+      - Client certificate (PEM) to present to an V(https://) O(api_url)
+        (mutual TLS), for a management listener that requires one
+        (RabbitMQ's C(management.ssl.verify = verify_peer) and
+        C(management.ssl.fail_if_no_peer_cert = true)). Basic
+        authentication with O(api_user) still applies.
+      - A path on the host the module runs on (the managed node, or the
+        host it is delegated to), like O(client_key) and O(ca_path).
+      - Requires O(client_key). Both may name the same file when it holds
+        the certificate and its key. Checked before any request - a missing
+        file, a key that does not belong to the certificate or an
+        encrypted key is an error naming the option, nothing is changed.
+    type: path
+  client_key:
+    description:
+      - Private key (PEM, unencrypted) of O(client_cert). Its path is shown
+        in messages, never its contents; keep the file readable only by the
+        user the module runs as.
+      - Requires O(client_cert).
     type: path
 notes:
   - Requires the C(rabbitmq_management) plugin on the node.
+  - Requests go through Ansible's C(ansible.module_utils.urls) (C(open_url)),
+    so proxies set in the environment (C(https_proxy), C(no_proxy)) apply as
+    for M(ansible.builtin.uri).
 """

@@ -6,18 +6,98 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import yaml
-
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import docs
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.user_options import CLI_USERS_OPTION
-
 
 class ModuleDocFragment(object):
     """The ``users`` option of mqops.rabbitmq.rabbitmq_cli_users.
 
     Its entries share their options (and their text) with the ``users`` of
     mqops.rabbitmq.rabbitmq_definitions: both come from
-    module_utils/user_options.py, rendered like the argument specs.
+    module_utils/user_options.py, rendered by tools/render_doc_fragments.py
+    like the argument specs (tests/unit/test_doc_fragments.py checks it is
+    current).
     """
 
-    DOCUMENTATION = yaml.safe_dump({"options": docs({"users": CLI_USERS_OPTION})}, sort_keys=False, width=120)
+    # Rendered by tools/render_doc_fragments.py from the option tables: do not edit.
+    DOCUMENTATION = r"""
+options:
+  users:
+    description:
+    - The users to manage. Users not listed are left alone.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+        - User name.
+        type: str
+        required: true
+      state:
+        description:
+        - Whether the user should exist.
+        type: str
+        default: present
+        choices:
+        - present
+        - absent
+      password:
+        description:
+        - Plain text password (keep it in a vault). Compared locally with the stored salted hash; a new hash is set only when
+          it differs (see O(users[].update_password)). The plain password is never sent anywhere.
+        - Mutually exclusive with O(users[].password_hash).
+        type: str
+      password_hash:
+        description:
+        - Pre-computed RabbitMQ password hash (base64 of a 4-byte salt and the digest), for example from C(rabbitmqctl hash_password).
+          An empty string creates a user that cannot log in with a password.
+        type: str
+      hashing_algorithm:
+        description:
+        - Algorithm of a new hash or of O(users[].password_hash).
+        type: str
+        default: rabbit_password_hashing_sha256
+        choices:
+        - rabbit_password_hashing_sha256
+        - rabbit_password_hashing_sha512
+        - rabbit_password_hashing_md5
+      update_password:
+        description:
+        - V(always) sets the password whenever it does not match; V(on_create) only when the user is created.
+        type: str
+        default: always
+        choices:
+        - always
+        - on_create
+      tags:
+        description:
+        - Tags, for example V(administrator), V(monitoring), V(management), V(policymaker) or V(impersonator). Omit to leave
+          an existing user's tags alone.
+        type: list
+        elements: str
+      permissions:
+        description:
+        - Permissions per virtual host. Virtual hosts not listed are left alone. The virtual hosts must exist.
+        type: list
+        elements: dict
+        suboptions:
+          vhost:
+            description:
+            - Virtual host name.
+            type: str
+            default: /
+          configure:
+            description:
+            - Configure regular expression.
+            type: str
+            default: .*
+          write:
+            description:
+            - Write regular expression.
+            type: str
+            default: .*
+          read:
+            description:
+            - Read regular expression.
+            type: str
+            default: .*
+"""

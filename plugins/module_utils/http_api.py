@@ -1,11 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: mqops contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""A small client for the RabbitMQ management HTTP API (standard library only).
+"""A small client for the RabbitMQ management HTTP API, on Ansible's ``open_url``.
 
 Modules run on the broker host and talk to the node's own management
-listener (by default http://127.0.0.1:15672), so the target needs nothing
-beyond Python's standard library: urllib, json, ssl, base64.
+listener (by default http://127.0.0.1:15672). Requests go through
+``ansible.module_utils.urls.open_url``, which ships with every module: HTTP
+basic authentication, server certificates verified against the system's or
+a given CA bundle, client certificates (mutual TLS), and proxies from the
+environment as urllib honours them.
 
 Every request made is recorded in ``ManagementApi.calls`` as
 ``"METHOD /api/path"`` (never with its body): modules return it, tests assert
@@ -16,14 +19,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import json
+import os
+import re
 import socket
 import ssl
 
+from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
-from urllib.request import Request, urlopen
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import open_url
 
 # Options every module that talks to the management API shares (see the
 # doc fragment mqops.rabbitmq.management_api).
@@ -34,6 +41,31 @@ API_ARGUMENT_SPEC = dict(
     api_timeout=dict(type="int", default=300),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
+    client_cert=dict(type="path"),
+    # A path, not the key itself.
+    client_key=dict(type="path", no_log=False),
+)
+# AnsibleModule(required_together=...): a certificate is useless without its key.
+API_REQUIRED_TOGETHER = [["client_cert", "client_key"]]
+
+HTTP_AGENT = "ansible-mqops.rabbitmq"
+
+_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY-----")
+_ENCRYPTED_KEY = re.compile(r"-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: *4, *ENCRYPTED", re.MULTILINE)
+_ENCRYPTED = ("the key is encrypted; a passphrase-protected key cannot be used (store it unencrypted,"
+              " readable only by its owner)")
+# Larger files are not PEM material anyone means to use.
+_MAX_PEM_BYTES = 1024 * 1024
+
+# What a TLS failure usually means, said in the options' terms.
+_HINTS = (
+    (re.compile(r"certificate.required|CERTIFICATE_REQUIRED", re.IGNORECASE),
+     "the listener requires a client certificate: set client_cert and client_key"),
+    (re.compile(r"unknown.ca|UNKNOWN_CA|bad.certificate|BAD_CERTIFICATE", re.IGNORECASE),
+     "the listener refused the client certificate: is it signed by a CA the listener trusts?"),
+    (re.compile(r"CERTIFICATE_VERIFY_FAILED", re.IGNORECASE),
+     "the server certificate could not be verified: set ca_path to the CA bundle that signed it"),
 )
 
 
@@ -45,8 +77,14 @@ class ApiError(Exception):
         self.path = path
         self.status = status
         self.reason = reason
+        # A TLS refusal (the listener is up and said no), in the options' terms; else None.
+        self.hint = None
         if status is None:
             text = "%s %s: cannot reach the management API: %s" % (method, path, reason)
+            hints = [hint for pattern, hint in _HINTS if pattern.search(str(reason))]
+            if hints:
+                self.hint = hints[0]
+                text += " (%s)" % self.hint
         else:
             text = "%s %s: HTTP %s: %s" % (method, path, status, reason)
         super(ApiError, self).__init__(text)
@@ -76,29 +114,95 @@ def _reason(body):
     return text.strip()[:500]
 
 
-class ManagementApi(object):
-    """Blocking JSON client with HTTP basic authentication."""
+def _pem_problem(path, want_key):
+    """What makes ``path`` unusable as a PEM certificate (or private key), else None. Never shows its contents."""
+    if not os.path.exists(path):
+        return "no such file"
+    if os.path.isdir(path):
+        return "a directory, not a file"
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(_MAX_PEM_BYTES).decode("ascii", "replace")
+    except (IOError, OSError) as exc:
+        return "cannot be read (%s)" % (exc.strerror or exc)
+    if want_key:
+        if _ENCRYPTED_KEY.search(text):
+            return _ENCRYPTED
+        if not _PRIVATE_KEY.search(text):
+            return "no PEM private key in it (-----BEGIN ... PRIVATE KEY-----)"
+    elif _CERTIFICATE not in text:
+        return "no PEM certificate in it (%s)" % _CERTIFICATE
+    return None
 
-    def __init__(self, url, user, password, timeout=300, validate_certs=True, ca_path=None):
+
+def _refuse_password():
+    raise ValueError("encrypted key")
+
+
+def tls_file_findings(ca_path=None, client_cert=None, client_key=None):
+    """What is wrong with the TLS files given (paths on this host): ``[dict(option, path, problem)]``.
+
+    Checked before any request: ``open_url`` would report a missing file or
+    a key that does not belong to its certificate as an unreachable API.
+    Returns [] when every file given can be used. ``problem`` never shows a
+    file's contents. (rabbitmq_node_info returns these for the roles, which
+    name their own variables.)
+    """
+    findings = []
+    for option, path, want_key in (("ca_path", ca_path, False), ("client_cert", client_cert, False),
+                                   ("client_key", client_key, True)):
+        if path:
+            problem = _pem_problem(path, want_key)
+            if problem:
+                findings.append(dict(option=option, path=path, problem=problem))
+    if client_cert and client_key and not findings:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            context.load_cert_chain(client_cert, client_key, password=_refuse_password)
+        except ValueError:
+            findings.append(dict(option="client_key", path=client_key, problem=_ENCRYPTED))
+        except ssl.SSLError as exc:
+            if "KEY_VALUES_MISMATCH" in str(exc):
+                problem = "not the private key of the certificate in %s (their public keys differ)" % client_cert
+            else:
+                problem = "cannot be loaded with the certificate in %s: %s" % (client_cert, exc.reason or exc)
+            findings.append(dict(option="client_key", path=client_key, problem=problem))
+    return findings
+
+
+def tls_file_problems(ca_path=None, client_cert=None, client_key=None):
+    """The findings of tls_file_findings() as messages naming the module options."""
+    return ["%(option)s %(path)s: %(problem)s" % finding
+            for finding in tls_file_findings(ca_path, client_cert, client_key)]
+
+
+class ManagementApi(object):
+    """Blocking JSON client with HTTP basic authentication, optionally with a client certificate."""
+
+    def __init__(self, url, user, password, timeout=300, validate_certs=True, ca_path=None, client_cert=None,
+                 client_key=None):
         self.base = url.rstrip("/")
-        token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
-        # No Accept header: some endpoints (DELETE /api/user-limits/...)
-        # answer 406 to "Accept: application/json".
-        self._headers = {"Authorization": "Basic " + token}
+        self._user = user
+        self._password = password
+        self._tls = dict(validate_certs=validate_certs, ca_path=ca_path or None, client_cert=client_cert or None,
+                         client_key=client_key or None)
         self.timeout = timeout
-        self._context = None
-        if self.base.startswith("https://"):
-            self._context = ssl.create_default_context(cafile=ca_path)
-            if not validate_certs:
-                self._context.check_hostname = False
-                self._context.verify_mode = ssl.CERT_NONE
         self.calls = []
 
-    def _open(self, request):
-        """urlopen, separated so tests can replace the transport."""
-        if self._context is not None:
-            return urlopen(request, timeout=self.timeout, context=self._context)
-        return urlopen(request, timeout=self.timeout)
+    def _open(self, method, url, data, headers):
+        """open_url, separated so tests can replace the transport (``http_api.open_url``)."""
+        return open_url(
+            url,
+            data=data,
+            headers=headers,
+            method=method,
+            timeout=self.timeout,
+            url_username=self._user,
+            url_password=self._password,
+            force_basic_auth=True,
+            http_agent=HTTP_AGENT,
+            **self._tls
+        )
 
     def request(self, method, path, body=None):
         """Send one request; return the decoded JSON answer (None when empty).
@@ -107,22 +211,23 @@ class ManagementApi(object):
         """
         self.calls.append("%s %s" % (method, path))
         data = None
-        headers = dict(self._headers)
+        # No Accept header: some endpoints (DELETE /api/user-limits/...)
+        # answer 406 to "Accept: application/json".
+        headers = {}
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        request = Request(self.base + path, data=data, headers=headers)
-        request.get_method = lambda: method
         try:
-            response = self._open(request)
+            response = self._open(method, self.base + path, data, headers)
             try:
                 raw = response.read()
             finally:
                 response.close()
         except HTTPError as exc:
             raise ApiError(method, path, exc.code, _reason(exc.read()))
-        except (URLError, socket.timeout, ssl.SSLError, OSError) as exc:
-            raise ApiError(method, path, None, getattr(exc, "reason", exc))
+        except (URLError, UrlsConnectionError, HTTPException, socket.timeout, ssl.SSLError, OSError) as exc:
+            # URLError wraps the cause; an SSLError's own reason is only its code.
+            raise ApiError(method, path, None, exc.reason if isinstance(exc, URLError) else exc)
         if not raw:
             return None
         try:

@@ -258,7 +258,9 @@ def plan(blue, green, settings):
     skip = set(settings.get("skip_users") or [])
     notes = []
     users, user_limits, user_names = _users(blue, vhosts, skip, notes, all_vhosts)
-    in_scope = lambda obj: obj.get("vhost") in vhosts  # noqa: E731
+
+    def in_scope(obj):
+        return obj.get("vhost") in vhosts
 
     policies_src = [p for p in blue.get("policies", []) if in_scope(p)]
     policies = [p for p in (_policy(p, target, notes, "policy") for p in policies_src) if p]
@@ -387,8 +389,8 @@ def report(plan_, blue_before, blue_after, green_after, shovel_status):
     rows, lines = [], []
     for queue in plan_.get("queues", []):
         key = (queue["vhost"], queue["name"])
-        shovel = shovels.get((queue["vhost"], SHOVEL_NAME.format(prefix=plan_.get("shovel_prefix", "mqops-migrate-"),
-                                                                  queue=queue["name"])), {})
+        name = SHOVEL_NAME.format(prefix=plan_.get("shovel_prefix", "mqops-migrate-"), queue=queue["name"])
+        shovel = shovels.get((queue["vhost"], name), {})
         row = {"vhost": queue["vhost"], "queue": queue["name"], "type_on_blue": queue["blue_type"],
                "type_on_green": queue["green_type"], "blue_before": before.get(key), "blue_now": after.get(key),
                "moved": shovel.get("forwarded"), "shovel": shovel.get("state", "absent"),

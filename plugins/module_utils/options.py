@@ -8,8 +8,9 @@ An option table maps option names to dicts that mix argument spec keys
 ``mutually_exclusive``...) with the documented ``description``. ``spec()``
 keeps what AnsibleModule reads, ``docs()`` what ``ansible-doc`` shows
 (``options`` become ``suboptions``), so the two cannot drift apart. The
-modules build their argument specs with ``spec()``; the doc fragments in
-``plugins/doc_fragments`` render ``docs()`` on the controller.
+modules build their argument specs with ``spec()``;
+``tools/render_doc_fragments.py`` writes ``docs()`` into the doc fragments
+in ``plugins/doc_fragments`` (a unit test checks they are current).
 """
 
 from __future__ import absolute_import, division, print_function

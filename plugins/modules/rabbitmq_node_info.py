@@ -26,10 +26,13 @@ description:
     nodes that do not boot, the node's own boot error from its logs.
   - And, without running anything else, what the roles check before they
     change a host - the installed package version (C(dpkg-query)), the
-    SHA-256 of the Erlang cookie file, and the open-file limit the service
-    manager (PID 1) can grant.
+    SHA-256 of the Erlang cookie file, the open-file limit the service
+    manager (PID 1) can grant, and whether a client certificate and key for
+    the management API can be used.
 author:
-  - mqops contributors
+  # ansible-test's validate-modules wants a GitHub handle, "(@name)"; the project has no public
+  # account yet, which "(!UNKNOWN)" is the marker for.
+  - mqops contributors (!UNKNOWN)
 options:
   node:
     description: Node name. Default C(rabbit@) and the short host name.
@@ -69,6 +72,14 @@ options:
     type: list
     elements: path
     default: []
+  client_cert:
+    description:
+      - A client certificate (PEM) for the management API to check, with O(client_key) - the checks the API
+        modules make before their first request (see RV(client_files)). Nothing connects with it.
+    type: path
+  client_key:
+    description: The private key (PEM) of O(client_cert) to check. Only its path is ever shown.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -164,6 +175,15 @@ exists:
   returned: always
   type: dict
   sample: {/etc/apt/preferences.d/rabbitmq: false}
+client_files:
+  description:
+    - What makes O(client_cert) or O(client_key) unusable - missing, unreadable, not PEM, an encrypted key, or a
+      key that is not the certificate's; empty when they can be used or were not given. C(option) is
+      V(client_cert) or V(client_key), C(path) the file, C(problem) what is wrong (never the file's contents).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{option: client_key, path: /etc/mqops/api-client/key.pem, problem: no such file}]
 """
 
 import hashlib
@@ -172,6 +192,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, node_state
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import tls_file_findings
 
 
 def _read(path, tail_bytes=200000):
@@ -262,6 +283,9 @@ def main():
             erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
             paths=dict(type="list", elements="path", default=[]),
+            client_cert=dict(type="path"),
+            # A path, not the key itself.
+            client_key=dict(type="path", no_log=False),
         ),
         supports_check_mode=True,
     )
@@ -294,7 +318,9 @@ def main():
                   cookie_sha256=_sha256(module.params["cookie_path"]),
                   nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")),
                   plugins=[],
-                  exists=dict((path, os.path.lexists(path)) for path in module.params["paths"]))
+                  exists=dict((path, os.path.lexists(path)) for path in module.params["paths"]),
+                  client_files=tls_file_findings(client_cert=module.params["client_cert"],
+                                                 client_key=module.params["client_key"]))
     plugins_dir = config_check.find_plugins_dir()
     if result["package_version"] and plugins_dir:
         result["plugins"] = shipped_plugins(os.listdir(plugins_dir))

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import ALL
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import ALL
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())

@@ -136,6 +136,16 @@ CASES = [
      ["private key does not belong to the certificate", "rabbitmq_server_tls_cert", "rabbitmq_server_tls_key"], []),
     ("tls-cert-expired", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec14-expired.pem"},
      ["the certificate has expired", "rabbitmq_server_tls_cert"], []),
+    # sec14's HTTPS listener requires a client certificate (mutual TLS).
+    ("api-client-cert-without-key", {"rabbitmq_server_api_client_key": ""},
+     ["rabbitmq_server_api_client_cert and rabbitmq_server_api_client_key go together"], []),
+    ("api-client-key-not-the-certificates", {"rabbitmq_server_api_client_key": "/etc/rabbitmq/tls/key.pem"},
+     ["rabbitmq_server_api_client_key /etc/rabbitmq/tls/key.pem on sec14",
+      "not the private key of the certificate in /etc/mqops/api-client/cert.pem"], []),
+    ("api-client-cert-missing-with-mtls",
+     {"rabbitmq_server_api_client_cert": "", "rabbitmq_server_api_client_key": ""},
+     ["rabbitmq_server_tls_management_fail_if_no_peer_cert=true", "rabbitmq_server_api_client_cert",
+      "rabbitmq_server_api_client_key"], []),
     # --- rabbitmq_cluster -------------------------------------------------
     # The preflight (gathering facts) stops every host when a member cannot
     # be reached; Ansible names the host (the docker connection reports a
@@ -187,6 +197,14 @@ CASES = [
      ["permissions", "nowhere", "neither declared nor existing"], []),
     ("definitions-variable-misspelled", {"rabbitmq_definitions_user": []},
      ["rabbitmq_definitions_user", "did you mean rabbitmq_definitions_users"], []),
+    ("definitions-api-client-key-missing", {"rabbitmq_definitions_api_client_key": "/nonexistent/api-client.key"},
+     ["rabbitmq_definitions_api_client_key /nonexistent/api-client.key on sec14: no such file"], []),
+    # Valid input, but the listener requires what it no longer presents: the
+    # definitions role is refused at its first (read-only) request, at once.
+    ("definitions-without-client-cert",
+     {"rabbitmq_definitions_api_client_cert": "", "rabbitmq_definitions_api_client_key": ""},
+     ["reading the broker state failed", "cannot reach the management API",
+      "the listener requires a client certificate"], []),
     # Argument-spec failures used to print the spec with the API password's
     # default rendered: these three also run with -vvv.
     ("definitions-type-error", {"rabbitmq_definitions_policies": [
@@ -235,6 +253,8 @@ systemctl show -p ActiveEnterTimestampMonotonic -p MainPID -p NRestarts rabbitmq
 python3 - <<'EOF'
 import base64, os, ssl, urllib.request
 context = ssl.create_default_context(cafile="/etc/rabbitmq/tls/ca.pem")
+# The HTTPS listener requires a client certificate (mutual TLS).
+context.load_cert_chain(os.environ["MQOPS_CLIENT_CERT"], os.environ["MQOPS_CLIENT_KEY"])
 request = urllib.request.Request("https://localhost:15671/api/definitions")
 token = base64.b64encode(("admin:" + os.environ["MQOPS_PW"]).encode()).decode()
 request.add_header("Authorization", "Basic " + token)
@@ -248,8 +268,11 @@ EOF
 
 def snapshot():
     """Checksums of the node's files, its start time and its definitions."""
+    variables = probe.inventory_vars(NODE)
     return subprocess.run(
-        ["docker", "exec", "-i", "-e", "MQOPS_PW=" + _admin_password(), NODE, "bash", "-s"],
+        ["docker", "exec", "-i", "-e", "MQOPS_PW=" + _admin_password(),
+         "-e", "MQOPS_CLIENT_CERT=" + variables["rabbitmq_server_api_client_cert"],
+         "-e", "MQOPS_CLIENT_KEY=" + variables["rabbitmq_server_api_client_key"], NODE, "bash", "-s"],
         input=SNAPSHOT_SCRIPT, capture_output=True, text=True, check=True, timeout=60,
     ).stdout
 

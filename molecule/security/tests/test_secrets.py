@@ -54,6 +54,9 @@ def _secrets(hostvars_by_node):
         # The private key: every base64 line of its body.
         key = open(os.path.join(EPHEMERAL, "tls", hostvars["inventory_hostname"] + ".key")).read()
         values.update(line for line in key.splitlines() if line and not line.startswith("-----"))
+    # The management API client's key (the roles pass its path, never its contents).
+    key = open(os.path.join(EPHEMERAL, "tls", "api-client.key")).read()
+    values.update(line for line in key.splitlines() if line and not line.startswith("-----"))
     return sorted(values)
 
 

@@ -21,6 +21,9 @@ import yaml
 
 TLS_DIR = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "tls")
 CA_FILE = os.path.join(TLS_DIR, "ca.pem")
+# The management API client's certificate (prepare.yml), for sec14's HTTPS
+# listener, which requires one.
+CLIENT_CERT = (os.path.join(TLS_DIR, "api-client.pem"), os.path.join(TLS_DIR, "api-client.key"))
 BUILTIN_TAGS = {"administrator", "monitoring", "policymaker", "management", "impersonator"}
 
 
@@ -57,24 +60,32 @@ def tls_only(hostvars):
     return not hostvars.get("rabbitmq_server_amqp_tcp_enabled", True)
 
 
-def _context(cafile=CA_FILE):
+@pytest.fixture(scope="module")
+def management_client_cert(hostvars):
+    """The client certificate for the node's HTTPS listener, when it requires one (else None)."""
+    return CLIENT_CERT if hostvars.get("rabbitmq_server_tls_management_fail_if_no_peer_cert") else None
+
+
+def _context(cafile=CA_FILE, client_cert=None):
     context = ssl.create_default_context(cafile=cafile) if cafile else ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if client_cert:
+        context.load_cert_chain(*client_cert)
     return context
 
 
-def _tls_socket(address, port, server_hostname, cafile=CA_FILE):
+def _tls_socket(address, port, server_hostname, cafile=CA_FILE, client_cert=None):
     sock = socket.create_connection((address, port), timeout=10)
     try:
-        return _context(cafile).wrap_socket(sock, server_hostname=server_hostname)
+        return _context(cafile, client_cert).wrap_socket(sock, server_hostname=server_hostname)
     except Exception:
         sock.close()
         raise
 
 
-def _https_get(address, port, server_hostname, path, user, password):
+def _https_get(address, port, server_hostname, path, user, password, client_cert=None):
     connection = http.client.HTTPSConnection(address, port, timeout=15, context=_context())
-    connection.sock = _tls_socket(address, port, server_hostname)
+    connection.sock = _tls_socket(address, port, server_hostname, client_cert=client_cert)
     token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
     connection.request("GET", path, headers={"Authorization": "Basic " + token})
     response = connection.getresponse()
@@ -195,9 +206,10 @@ def test_no_boot_time_guest_in_the_logs(host, name):
 # --- listeners and TLS --------------------------------------------------------
 
 
-def test_tls_handshake_succeeds_with_the_ca(address, name, tls_ports):
+def test_tls_handshake_succeeds_with_the_ca(address, name, tls_ports, management_client_cert):
     for port in tls_ports:
-        with _tls_socket(address, port, name) as sock:
+        client_cert = management_client_cert if port == 15671 else None
+        with _tls_socket(address, port, name, client_cert=client_cert) as sock:
             assert sock.version() in ("TLSv1.3", "TLSv1.2")
             assert sock.getpeercert()["subject"][0][0][1] == name
 
@@ -254,10 +266,10 @@ def test_message_flows_over_amqps_with_pika(address, name, admin):
         connection.close()
 
 
-def test_https_management_api(address, name, admin, tls_ports):
+def test_https_management_api(address, name, admin, tls_ports, management_client_cert):
     if 15671 not in tls_ports:
         pytest.skip("HTTPS bound to loopback: checked from inside the node")
-    status, overview = _https_get(address, 15671, name, "/api/overview", *admin)
+    status, overview = _https_get(address, 15671, name, "/api/overview", *admin, client_cert=management_client_cert)
     assert status == 200
     listeners = {(entry["protocol"], entry["port"]) for entry in overview["listeners"]}
     assert ("amqp/ssl", 5671) in listeners
@@ -338,6 +350,8 @@ def test_health_playbook_fails_on_a_certificate_expiring_soon(hostvars):
     playbook = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks", "health.yml")
     ok = probe.run_playbook(playbook, "-e", "rabbitmq_group=" + group)
     assert "valid for more than 30 days" in ok.output
+    # The queues were read over the API (on sec14: HTTPS with the client certificate).
+    assert "queues: not read" not in ok.output and "queues without consumers:" in ok.output
     failed = probe.run_playbook(
         playbook, "-e", "rabbitmq_group=" + group, "-e", "rabbitmq_server_tls_expiry_days=400", check=False
     )

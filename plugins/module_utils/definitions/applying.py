@@ -26,7 +26,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError, api_path
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import BY_NAME
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import BY_NAME
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.model import DefinitionsError
 
 

@@ -24,7 +24,7 @@ __metaclass__ = type
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import api_path
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import state, validation
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import (
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import (
     ALL,
     BY_NAME,
     USER_KIND,

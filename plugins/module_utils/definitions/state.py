@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError, api_path
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import ALL
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import ALL
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.values import is_group_size
 
 VHOST_DETAILS = api_path("vhosts") + "?columns=name,description,tags,metadata"

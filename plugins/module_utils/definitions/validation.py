@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import ALL, USER_KIND, VHOST_KIND
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import ALL, USER_KIND, VHOST_KIND
 
 
 def declare(desired, errors):

@@ -7,11 +7,15 @@ Shapes taken from the real brokers of the molecule images: 3.10 exports only
 the names of virtual hosts (their metadata comes from GET /api/vhosts) and
 classic queues without x-queue-type; 4.0 exports the vhost metadata and
 x-queue-type "classic" for classic queues.
+
+Also a throw-away PKI in PEM files (``pki``) for the client certificate tests.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import datetime
 
 import pytest
 
@@ -213,3 +217,82 @@ class _Data(object):
 @pytest.fixture
 def rmq():
     return _Data
+
+
+# --- a throw-away PKI (module_utils/test_http_api.py, the modules' client certificate tests) ---
+
+
+def _name(common_name):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(subject, key, issuer, issuer_key, ca=False, server=False):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
+            critical=True)
+    elif server:
+        import ipaddress
+
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    else:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """CA, server and client certificates in PEM files: {name: path}."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    directory = tmp_path_factory.mktemp("pki")
+    paths = {}
+
+    def write(name, data):
+        path = directory / name
+        path.write_bytes(data)
+        path.chmod(0o600)
+        paths[name] = str(path)
+
+    def key_pem(key, password=None):
+        encryption = (serialization.BestAvailableEncryption(password) if password
+                      else serialization.NoEncryption())
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+    def cert_pem(cert):
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    keys = dict((name, ec.generate_private_key(ec.SECP256R1()))
+                for name in ("ca", "other-ca", "server", "client", "stranger"))
+    ca = _certificate("test CA", keys["ca"], "test CA", keys["ca"], ca=True)
+    other_ca = _certificate("other CA", keys["other-ca"], "other CA", keys["other-ca"], ca=True)
+    write("ca.pem", cert_pem(ca))
+    write("server.pem", cert_pem(_certificate("localhost", keys["server"], "test CA", keys["ca"], server=True)))
+    write("server.key", key_pem(keys["server"]))
+    write("client.pem", cert_pem(_certificate("mqops-api-client", keys["client"], "test CA", keys["ca"])))
+    write("client.key", key_pem(keys["client"]))
+    write("client-and-key.pem", cert_pem(_certificate("mqops-api-client", keys["client"], "test CA", keys["ca"]))
+          + key_pem(keys["client"]))
+    write("client-encrypted.key", key_pem(keys["client"], b"Key-Passphrase-1"))
+    # Signed by a CA the server does not trust.
+    write("stranger.pem", cert_pem(_certificate("stranger", keys["stranger"], "other CA", keys["other-ca"])))
+    write("stranger.key", key_pem(keys["stranger"]))
+    write("other-ca.pem", cert_pem(other_ca))
+    write("not-pem.txt", b"just text\n")
+    return paths

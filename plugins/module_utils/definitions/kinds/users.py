@@ -70,8 +70,8 @@ def api_user_errors(decl, api_user, api_password):
                 "%s.password: differs from %s, the password every run logs in with; the administrator's password"
                 " has one owner: leave password out of this entry in %s (or give the same one) and change it"
                 " through %s; the values are not shown" % (label, API_PASSWORD_OWNER, USERS_OPTION, API_PASSWORD_OWNER))
-        elif opts["password_hash"] is not None and not _matches(api_password, opts["password_hash"],
-                                                                   opts["hashing_algorithm"]):
+        elif opts["password_hash"] is not None and not _matches(
+                api_password, opts["password_hash"], opts["hashing_algorithm"]):
             errors.append(
                 "%s.password_hash: is not a hash of %s, the password every run logs in with; the administrator's"
                 " password has one owner: leave password_hash out of this entry in %s and change it through %s;"

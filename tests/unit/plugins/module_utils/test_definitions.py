@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import applying, planning
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS, VHOST_SCOPED
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import KINDS, VHOST_SCOPED
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.users import (
     USER_TAGS,
     password_length_error,

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """A management API that keeps state, for tests of partial failures and their revert.
 
-It stands in for urlopen like the FakeBroker of test_rabbitmq_definitions.py,
+It stands in for open_url like the FakeBroker of test_rabbitmq_definitions.py,
 but applies what it receives to a definitions export, the way RabbitMQ 4.0
 does: an import applies its categories in the broker's order (users, vhosts,
 permissions, topic permissions, exchanges, global parameters, policies,
@@ -78,32 +78,31 @@ class StatefulBroker(object):
     def definitions(self):
         return copy.deepcopy(self.state)
 
-    # -- urlopen --
+    # -- open_url --
 
-    def __call__(self, request, timeout=None, context=None):
-        url = request.full_url[len(self.base):]
-        method = request.get_method()
-        body = json.loads(request.data.decode("utf-8")) if request.data else None
+    def __call__(self, full_url, data=None, headers=None, method=None, **options):
+        url = full_url[len(self.base):]
+        body = json.loads(data.decode("utf-8")) if data else None
         self.sent.append((method, url, body))
         if (method, url) in self.fail:
             status, reason = self.fail[(method, url)]
-            return self._error(request, status, reason)
+            return self._error(full_url, status, reason)
         split = urlsplit(url)
         parts = [unquote(p) for p in split.path.split("/")[2:]]
         handler = getattr(self, "_%s_%s" % (method.lower(), parts[0].replace("-", "_")), None)
         if handler is None:
-            return self._error(request, 405, "not supported by the fake: %s %s" % (method, url))
+            return self._error(full_url, 405, "not supported by the fake: %s %s" % (method, url))
         try:
             answer = handler(parts[1:], body, split.query)
         except LookupError as exc:
-            return self._error(request, 404, str(exc))
+            return self._error(full_url, 404, str(exc))
         except ValueError as exc:
-            return self._error(request, 400, str(exc))
+            return self._error(full_url, 400, str(exc))
         return Response(b"" if answer is None else json.dumps(answer).encode())
 
-    def _error(self, request, status, reason):
+    def _error(self, full_url, status, reason):
         document = json.dumps({"error": "bad_request", "reason": reason}).encode()
-        raise HTTPError(request.full_url, status, "error", {}, io.BytesIO(document))
+        raise HTTPError(full_url, status, "error", {}, io.BytesIO(document))
 
     # -- reads --
 

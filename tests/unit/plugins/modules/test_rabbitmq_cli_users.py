@@ -14,8 +14,6 @@ import os
 import stat
 from unittest import mock
 
-import module_docs
-from harness import patch_module_args
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
@@ -30,6 +28,8 @@ from ansible_collections.mqops.rabbitmq.plugins.modules.rabbitmq_cli_users impor
     PlanError,
     plan,
 )
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules import module_docs
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import patch_module_args
 
 SHA256 = "rabbit_password_hashing_sha256"
 SHA512 = "rabbit_password_hashing_sha512"
@@ -1038,7 +1038,8 @@ def test_api_noop_runs_no_cli_tool(monkeypatch, patched_module):
     assert sorted(api.paths) == ["/api/permissions", "/api/users", "/api/vhosts"]
     # Logged in as the declared administrator, with a short timeout.
     assert api.logins == [(API_URL, "admin", ADMIN_PASSWORD,
-                           {"timeout": rabbitmq_cli_users.API_READ_TIMEOUT, "validate_certs": True, "ca_path": None})]
+                           {"timeout": rabbitmq_cli_users.API_READ_TIMEOUT, "validate_certs": True, "ca_path": None,
+                            "client_cert": None, "client_key": None})]
     assert result["diff"]["before"] == result["diff"]["after"]
     assert ADMIN_PASSWORD not in json.dumps(result)
 
@@ -1087,3 +1088,52 @@ def test_api_not_tried_without_a_password_to_log_in_with(monkeypatch, patched_mo
     api.install(monkeypatch)
     result = run_module({"users": [{"name": "guest", "state": "absent"}], "api_url": API_URL})
     assert api.logins == [] and result["read_from"] == "cli"
+
+
+def test_api_read_presents_the_client_certificate(monkeypatch, patched_module, pki):
+    fake_cli = FakeRabbitmqctl()
+    run_command = install_cli(monkeypatch, fake_cli)
+    api = FakeApi()
+    api.install(monkeypatch)
+    result = run_module({"users": [ADMIN], "api_url": "https://localhost:15671", "ca_path": pki["ca.pem"],
+                         "client_cert": pki["client.pem"], "client_key": pki["client.key"]})
+    assert result["read_from"] == "api" and run_command.call_count == 0
+    assert api.logins == [("https://localhost:15671", "admin", ADMIN_PASSWORD,
+                           {"timeout": rabbitmq_cli_users.API_READ_TIMEOUT, "validate_certs": True,
+                            "ca_path": pki["ca.pem"], "client_cert": pki["client.pem"],
+                            "client_key": pki["client.key"]})]
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"client_cert": "client.pem", "client_key": "/nonexistent/client.key"},
+     "client_key /nonexistent/client.key: no such file"),
+    ({"client_cert": "client.pem", "client_key": "stranger.key"},
+     "client_key {stranger.key}: not the private key of the certificate in {client.pem}"),
+], ids=["key-missing", "key-mismatch"])
+def test_unusable_tls_files_fail_instead_of_falling_back(monkeypatch, patched_module, pki, files, expected):
+    fake_cli = FakeRabbitmqctl()
+    run_command = install_cli(monkeypatch, fake_cli)
+    api = FakeApi()
+    api.install(monkeypatch)
+    args = dict((option, pki.get(name, name)) for option, name in files.items())
+    result = run_module(dict(args, users=[dict(ADMIN, password="a-new-admin-password")], api_url=API_URL),
+                        expect=AnsibleFailJson)
+    for name, path in pki.items():
+        expected = expected.replace("{%s}" % name, path)
+    assert result["msg"].startswith("TLS files unusable, nothing was changed: " + expected)
+    assert api.logins == [] and run_command.call_count == 0
+    assert ADMIN_PASSWORD not in json.dumps(result) and "a-new-admin-password" not in json.dumps(result)
+
+
+def test_tls_files_are_not_read_without_api_url(monkeypatch, patched_module):
+    fake_cli = FakeRabbitmqctl()
+    install_cli(monkeypatch, fake_cli)
+    result = run_module({"users": [ADMIN], "client_cert": "/nonexistent/c.pem", "client_key": "/nonexistent/c.key"})
+    assert result["read_from"] == "cli" and fake_cli.calls == [EXPORT_CMD]
+
+
+def test_client_cert_needs_client_key(monkeypatch, patched_module, pki):
+    install_cli(monkeypatch, FakeRabbitmqctl())
+    result = run_module({"users": [ADMIN], "api_url": API_URL, "client_cert": pki["client.pem"]},
+                        expect=AnsibleFailJson)
+    assert result["msg"] == "parameters are required together: client_cert, client_key"

@@ -15,7 +15,11 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_config
-from harness import AnsibleFailJson, patch_exits, run_module
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import (
+    AnsibleFailJson,
+    patch_exits,
+    run_module,
+)
 
 ESCRIPT = "/usr/bin/escript"
 KEY = "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n"

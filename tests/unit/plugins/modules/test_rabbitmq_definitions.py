@@ -13,18 +13,21 @@ import io
 import json
 from urllib.error import HTTPError, URLError
 
-import module_docs
-from harness import patch_module_args
 import pytest
-from stateful_broker import StatefulBroker, same_definitions
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import http_api
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions import planning
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds import KINDS
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.registry import KINDS
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password, password_matches
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_definitions
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules import module_docs
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import patch_module_args
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.stateful_broker import (
+    StatefulBroker,
+    same_definitions,
+)
 
 API = "http://127.0.0.1:15672"
 API_PASSWORD = "api-Secret-pw"
@@ -62,7 +65,7 @@ class Response(object):
 
 
 class FakeBroker(object):
-    """Stands in for urlopen: answers GETs from fixtures, records every request."""
+    """Stands in for open_url: answers GETs from fixtures, records every request and its TLS options."""
 
     def __init__(self, export, vhost_details=None, failures=None, bindings=None, nodes=None):
         self.export = export
@@ -71,18 +74,19 @@ class FakeBroker(object):
         self.bindings = bindings or {}
         self.nodes = nodes  # None: GET /api/nodes is unexpected
         self.sent = []
+        self.options = []
 
-    def __call__(self, request, timeout=None, context=None):
-        assert request.full_url.startswith(API + "/api/")
-        path = request.full_url[len(API):]
-        method = request.get_method()
-        body = json.loads(request.data.decode("utf-8")) if request.data else None
+    def __call__(self, url, data=None, headers=None, method=None, **options):
+        assert url.startswith(API + "/api/")
+        path = url[len(API):]
+        body = json.loads(data.decode("utf-8")) if data else None
         self.sent.append((method, path, body))
+        self.options.append(options)
         if (method, path) in self.failures:
             status, text = self.failures[(method, path)]
             if status is None:
                 raise URLError(text)
-            raise HTTPError(request.full_url, status, "error", {}, io.BytesIO(text.encode()))
+            raise HTTPError(url, status, "error", {}, io.BytesIO(text.encode()))
         if method == "GET" and path == "/api/definitions":
             return Response(json.dumps(self.export).encode())
         if method == "GET" and path.startswith("/api/vhosts?"):
@@ -104,7 +108,7 @@ def broker(monkeypatch, rmq):
         export = rmq.make_export(version)
         details = rmq.make_vhost_details() if version.startswith("3.10") else None
         fake = FakeBroker(export, details, **options)
-        monkeypatch.setattr(http_api, "urlopen", fake)
+        monkeypatch.setattr(http_api, "open_url", fake)
         return fake
 
     monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
@@ -608,6 +612,52 @@ def test_documentation_matches_the_argument_spec():
     assert documented == module_docs.spec_options(module.ARGUMENT_SPEC)
 
 
+# --- TLS files: passed to every request, checked before the first ----------------------------------
+
+
+def test_tls_options_reach_every_request(broker, rmq, pki):
+    fake = broker("4.0.5")
+    args = dict(module_args(rmq), validate_certs=False, ca_path=pki["ca.pem"], client_cert=pki["client.pem"],
+                client_key=pki["client.key"])
+    args["vhosts"].append({"name": "extra"})
+    result = run_module(args)
+    assert result["changed"] is True and fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
+    assert fake.options == [dict(timeout=300, url_username="admin", url_password=API_PASSWORD, force_basic_auth=True,
+                                 http_agent=http_api.HTTP_AGENT, validate_certs=False, ca_path=pki["ca.pem"],
+                                 client_cert=pki["client.pem"], client_key=pki["client.key"])] * 2
+    assert result["invocation"]["module_args"]["client_key"] == pki["client.key"]
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"client_cert": "client.pem", "client_key": "/nonexistent/client.key"},
+     "client_key /nonexistent/client.key: no such file"),
+    ({"client_cert": "client.pem", "client_key": "stranger.key"},
+     "client_key {stranger.key}: not the private key of the certificate in {client.pem} (their public keys"
+         " differ)"),
+    ({"ca_path": "/nonexistent/ca.pem", "client_cert": "client.pem", "client_key": "client-encrypted.key"},
+     "ca_path /nonexistent/ca.pem: no such file; client_key {client-encrypted.key}: the key is encrypted"),
+], ids=["key-missing", "key-mismatch", "ca-missing-and-key-encrypted"])
+def test_unusable_tls_files_fail_before_any_request(broker, rmq, pki, files, expected):
+    fake = broker("4.0.5")
+    args = dict(module_args(rmq), **dict((option, pki.get(name, name)) for option, name in files.items()))
+    args["vhosts"].append({"name": "extra"})
+    result = run_module(args, expect=AnsibleFailJson)
+    for name, path in pki.items():
+        expected = expected.replace("{%s}" % name, path)
+    assert result["msg"].startswith("TLS files unusable, nothing was changed: " + expected)
+    assert fake.sent == [] and result["api_calls"] == []
+    result.pop("_no_log_values")
+    assert API_PASSWORD not in json.dumps(result)
+
+
+@pytest.mark.parametrize("option", ["client_cert", "client_key"])
+def test_client_cert_and_key_go_together(broker, rmq, pki, option):
+    fake = broker("4.0.5")
+    result = run_module(dict(module_args(rmq), **{option: pki["client-and-key.pem"]}), expect=AnsibleFailJson)
+    assert result["msg"] == "parameters are required together: client_cert, client_key"
+    assert fake.sent == []
+
+
 # --- never half-applied: a refused request is reverted -----------------------------------------------------
 
 EXCHANGE_TYPE_REFUSED = "unknown exchange type 'x-no-such-type'"
@@ -623,7 +673,7 @@ def refuse_unknown_exchange_type(category, entry):
 def stateful(monkeypatch, rmq):
     def install(version="4.0.5", **options):
         fake = StatefulBroker(rmq.make_export(version), **options)
-        monkeypatch.setattr(http_api, "urlopen", fake)
+        monkeypatch.setattr(http_api, "open_url", fake)
         return fake
 
     monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
@@ -749,15 +799,15 @@ def test_timeout_is_not_reverted_and_a_rerun_does_the_rest(stateful, rmq, monkey
     calls = {"n": 0}
     real = fake.__call__
 
-    def timing_out(request, timeout=None, context=None):
-        if request.get_method() == "POST":
+    def timing_out(url, data=None, headers=None, method=None, **options):
+        if method == "POST":
             calls["n"] += 1
             if calls["n"] == 2:
                 fake.sent.append(("POST", "/api/definitions", None))
                 raise URLError("timed out")
-        return real(request, timeout, context)
+        return real(url, data, headers, method, **options)
 
-    monkeypatch.setattr(http_api, "urlopen", timing_out)
+    monkeypatch.setattr(http_api, "open_url", timing_out)
     result = run_module({"vhosts": [{"name": "a"}, {"name": "b"}]}, expect=AnsibleFailJson)
     assert fake.lines() == ["GET /api/definitions", "POST /api/definitions", "POST /api/definitions"]
     assert result["msg"] == (
@@ -767,7 +817,7 @@ def test_timeout_is_not_reverted_and_a_rerun_does_the_rest(stateful, rmq, monkey
         " unknown): a re-run plans what remains")
     assert result["applied"] == ["vhosts[a]"] and result["reverted"] == []
     # Interrupted is resumable: a re-run plans only what remains.
-    monkeypatch.setattr(http_api, "urlopen", fake)
+    monkeypatch.setattr(http_api, "open_url", fake)
     del fake.sent[:]
     result = run_module({"vhosts": [{"name": "a"}, {"name": "b"}]})
     assert [(c["object"], c["action"]) for c in result["changes"]] == [("vhosts[b]", "create")]
@@ -815,7 +865,7 @@ def security_export():
         "shovel-uri-invalid", "admin-declared-with-other-password", "admin-declared-absent", "limit-not-a-number"])
 def test_bad_inputs_of_the_security_scenario(monkeypatch, args, fragments, secrets):
     fake = FakeBroker(security_export())
-    monkeypatch.setattr(http_api, "urlopen", fake)
+    monkeypatch.setattr(http_api, "open_url", fake)
     monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
     result = run_module(dict(args, api_user="admin", api_password=SECURITY_ADMIN_PASSWORD), expect=AnsibleFailJson)
@@ -869,6 +919,22 @@ def test_read_when_up_gives_up_after_the_wait():
     with pytest.raises(rabbitmq_definitions.ApiError):
         rabbitmq_definitions.read_when_up(read, 5, clock=clock, sleep=clock.sleep)
     assert 5 <= clock.now <= 6
+
+
+@pytest.mark.parametrize("reason", [
+    "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2580)",
+    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate",
+])
+def test_read_when_up_reports_a_tls_refusal_at_once(reason):
+    # The listener is up and refused the handshake: waiting would not change that.
+    clock = FakeClock()
+
+    def read():
+        raise rabbitmq_definitions.ApiError("GET", "/api/definitions", None, reason)
+
+    with pytest.raises(rabbitmq_definitions.ApiError) as excinfo:
+        rabbitmq_definitions.read_when_up(read, 60, clock=clock, sleep=clock.sleep)
+    assert clock.sleeps == 0 and excinfo.value.hint is not None
 
 
 def test_read_when_up_reports_an_http_error_at_once():

@@ -15,7 +15,11 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mqops.rabbitmq.plugins.modules import rabbitmq_node_info
-from harness import AnsibleFailJson, patch_exits, run_module
+from ansible_collections.mqops.rabbitmq.tests.unit.plugins.modules.harness import (
+    AnsibleFailJson,
+    patch_exits,
+    run_module,
+)
 
 SHOW = ["/bin/systemctl", "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
         "-p", "LoadState", "-p", "UnitFileState", "rabbitmq-server"]
@@ -164,3 +168,23 @@ def test_shipped_plugins_from_directory_entries():
                "README", "rabbitmq_web_dispatch-4.3.6"]
     assert rabbitmq_node_info.shipped_plugins(entries) == [
         "rabbitmq_management", "rabbitmq_queue_federation", "rabbitmq_shovel", "rabbitmq_web_dispatch"]
+
+
+def test_client_files_are_checked_without_running_anything_more(patched, monkeypatch, pki):
+    show = "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n"
+    run = answers(monkeypatch, show)
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "client_cert": pki["client.pem"],
+                                                  "client_key": pki["client.key"]})
+    assert result["client_files"] == []
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "client_cert": pki["client.pem"],
+                                                  "client_key": pki["stranger.key"]})
+    assert result["client_files"] == [dict(
+        option="client_key", path=pki["stranger.key"],
+        problem="not the private key of the certificate in %s (their public keys differ)" % pki["client.pem"])]
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1", "client_cert": "/nonexistent/c.pem",
+                                                  "client_key": "/nonexistent/c.key"})
+    assert result["client_files"] == [
+        dict(option="client_cert", path="/nonexistent/c.pem", problem="no such file"),
+        dict(option="client_key", path="/nonexistent/c.key", problem="no such file")]
+    assert run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})["client_files"] == []
