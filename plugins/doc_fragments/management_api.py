@@ -74,9 +74,19 @@ options:
         user the module runs as.
       - Requires O(client_cert).
     type: path
+  use_proxy:
+    description:
+      - Reach a remote O(api_url) through the proxy the environment names
+        (C(https_proxy), C(http_proxy), C(no_proxy)), as
+        M(ansible.builtin.uri) does. V(false) ignores those variables.
+      - A loopback O(api_url) (C(localhost), C(127.0.0.0/8), C(::1)), the
+        node's own listener, is never reached through a proxy.
+    type: bool
+    default: true
 notes:
   - Requires the C(rabbitmq_management) plugin on the node.
   - Requests go through Ansible's C(ansible.module_utils.urls) (C(open_url)),
     so proxies set in the environment (C(https_proxy), C(no_proxy)) apply as
-    for M(ansible.builtin.uri).
+    for M(ansible.builtin.uri), except to a loopback O(api_url) (see
+    O(use_proxy)).
 """

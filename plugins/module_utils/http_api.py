@@ -8,7 +8,11 @@ listener (by default http://127.0.0.1:15672). Requests go through
 ``ansible.module_utils.urls.open_url``, which ships with every module: HTTP
 basic authentication, server certificates verified against the system's or
 a given CA bundle, client certificates (mutual TLS), and proxies from the
-environment as urllib honours them.
+environment as urllib honours them (``https_proxy``, ``no_proxy``), except
+for a loopback ``api_url``: the node's own listener is never reached through
+a proxy, whatever the environment says (a play-level ``https_proxy`` set for
+apt would otherwise send the local API's requests, basic-auth header
+included, to the proxy).
 
 Every request made is recorded in ``ManagementApi.calls`` as
 ``"METHOD /api/path"`` (never with its body): modules return it, tests assert
@@ -19,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 import os
 import re
@@ -27,7 +32,7 @@ import ssl
 
 from http.client import HTTPException
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
@@ -44,6 +49,7 @@ API_ARGUMENT_SPEC = dict(
     client_cert=dict(type="path"),
     # A path, not the key itself.
     client_key=dict(type="path", no_log=False),
+    use_proxy=dict(type="bool", default=True),
 )
 # AnsibleModule(required_together=...): a certificate is useless without its key.
 API_REQUIRED_TOGETHER = [["client_cert", "client_key"]]
@@ -176,16 +182,35 @@ def tls_file_problems(ca_path=None, client_cert=None, client_key=None):
             for finding in tls_file_findings(ca_path, client_cert, client_key)]
 
 
+def is_loopback(url):
+    """True when the URL's host is this machine: localhost, 127.0.0.0/8 or ::1."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ManagementApi(object):
     """Blocking JSON client with HTTP basic authentication, optionally with a client certificate."""
 
     def __init__(self, url, user, password, timeout=300, validate_certs=True, ca_path=None, client_cert=None,
-                 client_key=None):
+                 client_key=None, use_proxy=True):
         self.base = url.rstrip("/")
         self._user = user
         self._password = password
         self._tls = dict(validate_certs=validate_certs, ca_path=ca_path or None, client_cert=client_cert or None,
                          client_key=client_key or None)
+        # The environment's proxies apply to remote listeners only (see the module docstring).
+        self.use_proxy = bool(use_proxy) and not is_loopback(self.base)
         self.timeout = timeout
         self.calls = []
 
@@ -201,6 +226,7 @@ class ManagementApi(object):
             url_password=self._password,
             force_basic_auth=True,
             http_agent=HTTP_AGENT,
+            use_proxy=self.use_proxy,
             **self._tls
         )
 

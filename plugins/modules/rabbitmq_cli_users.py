@@ -69,6 +69,15 @@ options:
       - Private key (PEM, unencrypted) of O(client_cert), a path on the
         RabbitMQ host. Only its path is ever shown. Requires O(client_cert).
     type: path
+  use_proxy:
+    description:
+      - Reach a non-loopback O(api_url) through the proxy the environment
+        names (C(https_proxy), C(no_proxy)), as M(ansible.builtin.uri) does.
+        A loopback O(api_url) never goes through a proxy.
+      - The C(rabbitmq_server) role sets V(false), since its O(api_url) is
+        the node's own listener (by its FQDN when TLS is on).
+    type: bool
+    default: true
 notes:
   - Runs on the RabbitMQ host itself, as root or the rabbitmq user.
 attributes:
@@ -295,6 +304,7 @@ ARGUMENT_SPEC = dict(
     client_cert=dict(type="path"),
     # A path, not the key itself.
     client_key=dict(type="path", no_log=False),
+    use_proxy=dict(type="bool", default=True),
 )
 
 # Seconds for each read of the fast path: a listener that does not answer
@@ -326,7 +336,8 @@ def unchanged_over_api(params):
         return None
     api = ManagementApi(params["api_url"], login[0], login[1], timeout=API_READ_TIMEOUT,
                         validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                        client_cert=params["client_cert"], client_key=params["client_key"])
+                        client_cert=params["client_cert"], client_key=params["client_key"],
+                        use_proxy=params["use_proxy"])
     try:
         changes = plan(read_over_api(api), params["users"])
     except (ApiError, PlanError, KeyError, TypeError, ValueError):

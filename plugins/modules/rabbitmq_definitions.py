@@ -403,6 +403,7 @@ def main():
         ca_path=params["ca_path"],
         client_cert=params["client_cert"],
         client_key=params["client_key"],
+        use_proxy=params["use_proxy"],
     )
     desired = dict((kind, params[kind]) for kind in KINDS)
     result = dict(changed=False, changes=[], summary={}, requests=[], api_calls=api.calls, rabbitmq_version=None,

@@ -88,8 +88,8 @@ def test_get_asks_open_url_for_basic_auth_and_decodes_json(monkeypatch):
     assert api.get("/api/overview") == {"rabbitmq_version": "4.0.5"}
     assert seen == [dict(url="http://127.0.0.1:15672/api/overview", data=None, headers={}, method="GET", timeout=7,
                          url_username="admin", url_password=PASSWORD, force_basic_auth=True,
-                         http_agent=http_api.HTTP_AGENT, validate_certs=True, ca_path=None, client_cert=None,
-                         client_key=None)]
+                         http_agent=http_api.HTTP_AGENT, use_proxy=False, validate_certs=True, ca_path=None,
+                         client_cert=None, client_key=None)]
     assert api.calls == ["GET /api/overview"]
 
 
@@ -99,6 +99,36 @@ def test_tls_options_are_passed_on(monkeypatch):
                   client_key="/c.key").get("/api/x")
     assert (seen[0]["validate_certs"], seen[0]["ca_path"], seen[0]["client_cert"], seen[0]["client_key"]) == (
         False, "/ca.pem", "/c.pem", "/c.key")
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("http://127.0.0.1:15672", True),
+    ("http://127.1.2.3:15672/", True),
+    ("https://localhost:15671", True),
+    ("https://LOCALHOST.:15671", True),
+    ("https://node.localhost:15671", True),
+    ("http://[::1]:15672", True),
+    ("https://node1.example.com:15671", False),
+    ("http://10.0.0.5:15672", False),
+    ("http://[2001:db8::1]:15672", False),
+    ("http://localhost.example.com:15672", False),
+    ("not a url", False),
+    ("http://[::1:15672", False),
+])
+def test_loopback_urls(url, expected):
+    assert http_api.is_loopback(url) is expected
+
+
+@pytest.mark.parametrize("url,use_proxy,expected", [
+    ("https://node1.example.com:15671", True, True),
+    ("https://node1.example.com:15671", False, False),
+    ("http://127.0.0.1:15672", True, False),
+    ("https://localhost:15671", True, False),
+])
+def test_the_environments_proxy_only_for_remote_listeners(monkeypatch, url, use_proxy, expected):
+    seen = transport(monkeypatch, Response(b"{}"))
+    ManagementApi(url, "a", "p", use_proxy=use_proxy).get("/api/x")
+    assert seen[0]["use_proxy"] is expected
 
 
 def test_empty_tls_paths_mean_none(monkeypatch):
@@ -393,3 +423,28 @@ def test_real_mutual_tls_needs_the_client_certificate(serve, pki):
         seen = api.post("/api/definitions", {"vhosts": []})
         assert seen["client"] == "mqops-api-client"
         assert api.calls == ["POST /api/definitions"]
+
+
+def test_real_proxy_from_the_environment_for_remote_listeners_only(serve, monkeypatch):
+    # The loopback server stands in for a proxy: a proxied request carries the absolute URL.
+    proxy = serve()
+    monkeypatch.setenv("http_proxy", proxy)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    seen = ManagementApi("http://broker.invalid:15672", "admin", PASSWORD, timeout=10).get("/api/overview")
+    assert seen["path"] == "http://broker.invalid:15672/api/overview"
+    # Without the proxy, the name does not resolve.
+    with pytest.raises(ApiError) as excinfo:
+        ManagementApi("http://broker.invalid:15672", "admin", PASSWORD, timeout=10, use_proxy=False).get("/api/x")
+    assert excinfo.value.status is None
+
+
+def test_real_loopback_listener_never_through_the_environments_proxy(serve, monkeypatch):
+    url = serve()
+    # A proxy that does not exist: a request sent to it would fail.
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    seen = ManagementApi(url, "admin", PASSWORD, timeout=10).get("/api/overview")
+    assert seen["path"] == "/api/overview"

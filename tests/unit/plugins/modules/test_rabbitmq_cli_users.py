@@ -1039,7 +1039,7 @@ def test_api_noop_runs_no_cli_tool(monkeypatch, patched_module):
     # Logged in as the declared administrator, with a short timeout.
     assert api.logins == [(API_URL, "admin", ADMIN_PASSWORD,
                            {"timeout": rabbitmq_cli_users.API_READ_TIMEOUT, "validate_certs": True, "ca_path": None,
-                            "client_cert": None, "client_key": None})]
+                            "client_cert": None, "client_key": None, "use_proxy": True})]
     assert result["diff"]["before"] == result["diff"]["after"]
     assert ADMIN_PASSWORD not in json.dumps(result)
 
@@ -1101,7 +1101,7 @@ def test_api_read_presents_the_client_certificate(monkeypatch, patched_module, p
     assert api.logins == [("https://localhost:15671", "admin", ADMIN_PASSWORD,
                            {"timeout": rabbitmq_cli_users.API_READ_TIMEOUT, "validate_certs": True,
                             "ca_path": pki["ca.pem"], "client_cert": pki["client.pem"],
-                            "client_key": pki["client.key"]})]
+                            "client_key": pki["client.key"], "use_proxy": True})]
 
 
 @pytest.mark.parametrize("files, expected", [

@@ -623,8 +623,9 @@ def test_tls_options_reach_every_request(broker, rmq, pki):
     result = run_module(args)
     assert result["changed"] is True and fake.lines() == ["GET /api/definitions", "POST /api/definitions"]
     assert fake.options == [dict(timeout=300, url_username="admin", url_password=API_PASSWORD, force_basic_auth=True,
-                                 http_agent=http_api.HTTP_AGENT, validate_certs=False, ca_path=pki["ca.pem"],
-                                 client_cert=pki["client.pem"], client_key=pki["client.key"])] * 2
+                                 http_agent=http_api.HTTP_AGENT, use_proxy=False, validate_certs=False,
+                                 ca_path=pki["ca.pem"], client_cert=pki["client.pem"],
+                                 client_key=pki["client.key"])] * 2
     assert result["invocation"]["module_args"]["client_key"] == pki["client.key"]
 
 
