@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 import pytest
 import rabbitmq_probe as probe
@@ -294,7 +295,9 @@ def _run_case(case):
         if case_id in VERBOSE:
             extra.append("-vvv")
         before = snapshot()
+        started = time.monotonic()
         result = probe.run_playbook(CONVERGE, *extra, check=False)
+        result.seconds = time.monotonic() - started
         after = snapshot()
     return case_id, result, before, after
 
@@ -315,9 +318,11 @@ def test_at_least_25_distinct_bad_inputs():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
-def test_bad_input_is_refused_and_changes_nothing(outcomes, case):
+def test_bad_input_is_refused_and_changes_nothing(outcomes, case, record_property):
     case_id, _variables, expect, secrets = case
     result, before, after = outcomes[1][case_id]
+    # The playbook run's own time (the cases run WORKERS at a time): in the JUnit report.
+    record_property("playbook_seconds", round(result.seconds, 1))
     output = result.output
     assert result.returncode != 0, "%s: the run did not fail\n%s" % (case_id, output[-3000:])
     flat = " ".join(output.split())
