@@ -18,7 +18,8 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
 IMAGE = os.environ.get("MQOPS_IMAGE_DEBIAN12", "mqops/debian-systemd:12")
-FORBIDDEN_TOP = {"tests", "molecule", "inventories", "collections", ".ci", "bench", "tools", ".venv", "site.yml"}
+FORBIDDEN_TOP = {"tests", "molecule", "inventories", "collections", ".ci", "bench", "tools", ".venv", "site.yml",
+                 "execution-environment.yml"}
 
 
 def _clean_env():
