@@ -6,9 +6,11 @@ that is not open (plugin off, wrong port, bound elsewhere) fails it.
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import os
 import ssl
+import subprocess
 import urllib.error
 import urllib.request
 import threading
@@ -389,11 +391,6 @@ def test_health_report_lists_every_protocol_listener(name):
 CONVERGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "converge.yml")
 
 
-def node_snapshot(host):
-    return (host.file("/etc/rabbitmq/rabbitmq.conf").sha256sum,
-            host.check_output("systemctl show -p MainPID --value rabbitmq-server"))
-
-
 def test_a_plugin_turned_off_closes_its_listeners(host, name, address, app, hostvars):
     if name != "proto14":
         pytest.skip("once, on proto14")
@@ -409,25 +406,55 @@ def test_a_plugin_turned_off_closes_its_listeners(host, name, address, app, host
     test_stomp_send_and_receive(address, app)
 
 
-@pytest.mark.parametrize("extra,message", [
-    ({"rabbitmq_server_mqtt_port": 5672}, "rabbitmq_server_mqtt_port=5672"),
-    ({"rabbitmq_server_stream_tls_port": 8883}, "rabbitmq_server_stream_tls_port=8883"),
-    ({"rabbitmq_server_stream_port": 70000}, "rabbitmq_server_stream_port is 70000; allowed: an integer from 1 to 65535"),
-    ({"rabbitmq_server_mqtt_vhost": ""}, "rabbitmq_server_mqtt_vhost and rabbitmq_server_mqtt_exchange must not be empty"),
-    ({"rabbitmq_server_mqtt_max_packet_size": 1024}, "has no MQTT packet size limit"),
-    ({"rabbitmq_server_prometheus_port": 15672}, "rabbitmq_server_prometheus_port=15672"),
-], ids=["mqtt-on-amqp-port", "stream-tls-on-mqtts-port", "stream-port-range", "mqtt-vhost-empty",
-        "mqtt-packet-size-on-3.10", "prometheus-on-management-port"])
-def test_careless_protocol_settings_are_refused(host, name, extra, message):
-    if name != "proto12":
+CARELESS = [
+    ("mqtt-on-amqp-port", {"rabbitmq_server_mqtt_port": 5672}, "rabbitmq_server_mqtt_port=5672"),
+    ("stream-tls-on-mqtts-port", {"rabbitmq_server_stream_tls_port": 8883}, "rabbitmq_server_stream_tls_port=8883"),
+    ("stream-port-range", {"rabbitmq_server_stream_port": 70000},
+     "rabbitmq_server_stream_port is 70000; allowed: an integer from 1 to 65535"),
+    ("mqtt-vhost-empty", {"rabbitmq_server_mqtt_vhost": ""},
+     "rabbitmq_server_mqtt_vhost and rabbitmq_server_mqtt_exchange must not be empty"),
+    ("mqtt-packet-size-on-3.10", {"rabbitmq_server_mqtt_max_packet_size": 1024}, "has no MQTT packet size limit"),
+    ("prometheus-on-management-port", {"rabbitmq_server_prometheus_port": 15672}, "rabbitmq_server_prometheus_port=15672"),
+]
+CARELESS_NODE = "proto12"
+
+
+def _careless_snapshot():
+    """What a refused run must leave as it was: the configuration file and the broker's process."""
+    return subprocess.run(["docker", "exec", CARELESS_NODE, "sh", "-c",
+                           "sha256sum /etc/rabbitmq/rabbitmq.conf; systemctl show -p MainPID --value rabbitmq-server"],
+                          capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def _careless_run(case):
+    case_id, extra, _message = case
+    before = _careless_snapshot()
+    result = probe.run_playbook(CONVERGE, "--limit", CARELESS_NODE, "-e", json.dumps(extra), check=False)
+    return case_id, (result, before, _careless_snapshot())
+
+
+@pytest.fixture(scope="module")
+def careless_outcomes():
+    """Every careless setting's run, three at a time (each is refused before any change)."""
+    initial = _careless_snapshot()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = dict(pool.map(_careless_run, CARELESS))
+    return initial, outcomes, _careless_snapshot()
+
+
+@pytest.mark.parametrize("case", CARELESS, ids=[case[0] for case in CARELESS])
+def test_careless_protocol_settings_are_refused(name, case, careless_outcomes):
+    if name != CARELESS_NODE:
         pytest.skip("once, on proto12 (3.10)")
-    before = node_snapshot(host)
-    result = probe.run_playbook(CONVERGE, "--limit", name, "-e", json.dumps(extra), check=False)
+    case_id, _extra, message = case
+    initial, outcomes, final = careless_outcomes
+    result, before, after = outcomes[case_id]
     text = " ".join(result.output.split())
     assert result.returncode != 0
     assert message in text, text[-2000:]
     assert probe.recap_changed(result.stdout) == 0
-    assert node_snapshot(host) == before
+    assert after == before
+    assert final == initial
 
 
 def test_automatic_open_file_limit_is_what_the_host_can_grant(host, hostvars):
