@@ -10,7 +10,7 @@ give these fragments' DOCUMENTATION, so documentation and argument spec
 cannot disagree. The YAML is written into the fragment as a string literal
 (between the markers below) rather than computed when Ansible loads it:
 ansible-test's yamllint reads only literals, and so does any tool that
-reads documentation without importing the plugin. tests/unit/test_doc_fragments.py
+reads documentation without importing the plugin. tests/unit/test_role_docs.py
 runs --check.
 """
 

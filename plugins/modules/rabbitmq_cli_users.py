@@ -147,6 +147,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.cli import (
     RabbitmqCtl,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
+    API_ARGUMENT_SPEC,
     API_REQUIRED_TOGETHER,
     ApiError,
     ManagementApi,
@@ -298,14 +299,12 @@ def plan(definitions, desired, hasher=hash_password):
 ARGUMENT_SPEC = dict(
     users=spec({"users": CLI_USERS_OPTION})["users"],
     node=dict(type="str"),
+    # The local node's API for the read-only fast path: no default, no credentials of its own.
     api_url=dict(type="str"),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
-    client_cert=dict(type="path"),
-    # A path, not the key itself.
-    client_key=dict(type="path", no_log=False),
-    use_proxy=dict(type="bool", default=True),
 )
+# TLS and proxy options as every management API module has them.
+ARGUMENT_SPEC.update((name, copy.deepcopy(API_ARGUMENT_SPEC[name]))
+                     for name in ("validate_certs", "ca_path", "client_cert", "client_key", "use_proxy"))
 
 # Seconds for each read of the fast path: a listener that does not answer
 # quickly is left to the CLI.
