@@ -3,26 +3,27 @@
 
 `make molecule` calls it. Every scenario runs (`molecule test -s NAME`) even
 when another fails. Scenarios use distinct container names and networks, so
-they can share a Docker engine: with ``--jobs 2`` two of them run at a time,
-for machines with cores to spare (on 2 cores one scenario keeps both busy:
-the two cluster scenarios side by side took 2224 s, as long as one after the
-other, with every fault test 1.6-2.7 times slower).
+they can share a Docker engine: with ``--jobs 2`` two of them run at a time.
+``--apart A,B`` keeps scenarios that each load the machine (the 3-node
+cluster scenarios) from running at the same time: on 2 cores the two cluster
+scenarios side by side took as long as one after the other, every fault test
+1.6-2.7 times slower, while a one-node scenario fits in the time their fault
+tests spend waiting.
 
 Each scenario's output goes to ``tests/output/molecule/NAME.log``; with one
-job it is also streamed. When a scenario finishes, one line says how it went,
+lane in use it is also streamed. When a scenario finishes, one line says how it went,
 how long it took and how long each molecule action (converge, verify...)
 took; a failed one's log tail and failed verifier tests (tools/test_report.py)
 are printed at the end, where a CI log's tail shows them. The durations are kept in ``.cache/molecule-durations.json`` and order
 the next run (longest first, so the lanes end together); without that file
 the order below is used.
 
-    python tools/run_scenarios.py --jobs 2 cluster default ...
+    python tools/run_scenarios.py --jobs 2 --apart cluster,cluster_classic cluster default ...
 """
 
 import argparse
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
@@ -148,32 +149,52 @@ def failure_report(name):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=1, help="scenarios run at a time (default 1)")
+    parser.add_argument("--apart", action="append", default=[], metavar="A,B",
+                        help="scenarios of which at most one runs at a time (repeatable: one group each)")
     parser.add_argument("scenarios", nargs="+")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more, not %d" % args.jobs)
     os.makedirs(OUTPUT, exist_ok=True)
 
-    todo = queue.Queue()
-    for name in longest_first(args.scenarios, load_durations()):
-        todo.put(name)
+    pending = longest_first(args.scenarios, load_durations())
+    # One lane in use (one job, or one scenario): its output is streamed too.
+    lanes_used = min(args.jobs, len(args.scenarios))
+    groups = [{name for name in group.split(",") if name} for group in args.apart]
+    running = set()
+    ready = threading.Condition()
     lock = threading.Lock()
     results = {}
 
+    def next_scenario():
+        """The longest pending scenario that may start now; None when none is left."""
+        with ready:
+            while pending:
+                name = next((n for n in pending if not any(n in g and running & g for g in groups)), None)
+                if name is not None:
+                    pending.remove(name)
+                    running.add(name)
+                    return name
+                ready.wait()
+            return None
+
     def lane():
         while True:
-            try:
-                name = todo.get_nowait()
-            except queue.Empty:
+            name = next_scenario()
+            if name is None:
                 return
             try:
-                results[name] = run_one(name, args.jobs == 1, lock)
+                results[name] = run_one(name, lanes_used == 1, lock)
             except Exception as exc:  # a scenario that cannot start still gets reported
                 say(lock, "=== molecule test -s %s could not run: %s" % (name, exc))
                 results[name] = (False, 0.0)
+            finally:
+                with ready:
+                    running.discard(name)
+                    ready.notify_all()
 
     start = time.monotonic()
-    lanes = [threading.Thread(target=lane, name="lane-%d" % i) for i in range(min(args.jobs, len(args.scenarios)))]
+    lanes = [threading.Thread(target=lane, name="lane-%d" % i) for i in range(lanes_used)]
     for thread in lanes:
         thread.start()
     for thread in lanes:

@@ -176,6 +176,13 @@ def recap_changed(output):
     return total
 
 
+def assert_no_op_run(result, members):
+    """A converge re-run with -v changed nothing and read every member's
+    administrator over the management API, without a CLI call."""
+    assert recap_changed(result.stdout) == 0, result.stdout[-3000:]
+    assert result.stdout.count("read_from: api") == len(members), result.stdout[-3000:]
+
+
 class ConfirmedPublisher(threading.Thread):
     """Publishes persistent numbered messages with publisher confirms.
 

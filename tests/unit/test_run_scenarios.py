@@ -87,3 +87,36 @@ def test_the_result_line_says_where_the_time_went(tmp_path, monkeypatch, capsys)
     assert "=== molecule test -s default passed in 0 s" in out
     # The fake prints no molecule action lines: no empty parentheses.
     assert "()" not in out
+
+
+# Records when each scenario starts and ends (with a pause between).
+TIMELINE_MOLECULE = """#!/bin/sh
+echo "start $3" >> "$TIMELINE"
+sleep 0.3
+echo "end $3" >> "$TIMELINE"
+"""
+
+
+def test_scenarios_kept_apart_never_overlap_while_others_fill_the_lanes(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    (tmp_path / "bin" / "molecule").write_text(TIMELINE_MOLECULE)
+    timeline = tmp_path / "timeline"
+    monkeypatch.setenv("TIMELINE", str(timeline))
+    # Recorded durations put the two heavy ones first: without --apart they
+    # would take both lanes at once.
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "durations.json").write_text(json.dumps({"heavy_a": 900, "heavy_b": 800, "light_1": 200, "light_2": 100}))
+    assert runner.main(["--jobs", "2", "--apart", "heavy_a,heavy_b", "heavy_a", "heavy_b", "light_1", "light_2"]) == 0
+    running, overlaps, seen_two = set(), [], False
+    for event, name in (line.split() for line in timeline.read_text().splitlines()):
+        if event == "start":
+            running.add(name)
+            seen_two = seen_two or len(running) == 2
+            if {"heavy_a", "heavy_b"} <= running:
+                overlaps.append(set(running))
+        else:
+            running.discard(name)
+    assert not overlaps
+    # The lanes were used: a light scenario ran beside a heavy one.
+    assert seen_two
+    assert "4 scenario(s)" in capsys.readouterr().out
