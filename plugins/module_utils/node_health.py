@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""What a safe restart waits on, read over the node's management API when it answers, else the CLI.
+
+Each RabbitMQ CLI call boots an Erlang VM (about a second on a small host);
+the management API answers the same questions in milliseconds:
+
+========================  ===============================================  ==============================================
+check                     management API (the node serving the request)    CLI fallback
+========================  ===============================================  ==============================================
+cluster state             GET /api/nodes and /api/overview                 rabbitmqctl cluster_status --formatter json
+quorum_plus_one           GET /api/health/checks/node-is-quorum-critical   rabbitmq-diagnostics check_if_node_is_quorum_critical
+mirror_sync (3.x)         GET /api/health/checks/node-is-mirror-sync-...   rabbitmq-diagnostics check_if_node_is_mirror_sync_critical
+virtual_hosts             GET /api/health/checks/virtual-hosts             rabbitmq-diagnostics check_virtual_hosts
+listeners                 the node's listeners (GET /api/overview), each   rabbitmq-diagnostics check_port_connectivity
+                          connected to over TCP
+========================  ===============================================  ==============================================
+
+A health check endpoint answers 503 when its check fails: that is a
+"not yet", not a reason to use the CLI. Any other failure of the API (no
+listener yet, a login the broker refuses, an endpoint an old version lacks,
+a TLS error) makes that one check go through the CLI; a refused login or a
+missing endpoint switch the rest of the run to the CLI.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import socket
+
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
+
+CHECKS = ("quorum_plus_one", "mirror_sync", "virtual_hosts", "listeners")
+
+API_CHECKS = {
+    "quorum_plus_one": "/api/health/checks/node-is-quorum-critical",
+    "mirror_sync": "/api/health/checks/node-is-mirror-sync-critical",
+    "virtual_hosts": "/api/health/checks/virtual-hosts",
+}
+
+CLI_CHECKS = {
+    "quorum_plus_one": ("rabbitmq-diagnostics", "check_if_node_is_quorum_critical"),
+    "mirror_sync": ("rabbitmq-diagnostics", "check_if_node_is_mirror_sync_critical"),
+    "virtual_hosts": ("rabbitmq-diagnostics", "check_virtual_hosts"),
+    "listeners": ("rabbitmq-diagnostics", "check_port_connectivity"),
+}
+
+CLUSTER_STATUS = ("rabbitmqctl", "cluster_status", "--formatter", "json")
+
+# API failures that will not go away within a run: the CLI answers from then on.
+_LASTING = (401, 403, 404, 405)
+
+_ANY_ADDRESS = {"0.0.0.0": ("127.0.0.1",), "::": ("127.0.0.1", "::1")}
+
+
+class HealthError(Exception):
+    """The node could not be read at all (API and CLI both failed)."""
+
+
+def tcp_connect(host, port, timeout=2.0):
+    """True when a TCP connection to (host, port) is accepted."""
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except (OSError, socket.timeout):
+        return False
+
+
+def status_from_api(nodes, overview):
+    """The parts of ``cluster_status --formatter json`` a restart reads, from /api/nodes and /api/overview.
+
+    Members with their type, the running ones, resource alarms and
+    partitions as the serving node sees them; versions of the serving node
+    only (the API does not give the others').
+    """
+    nodes = nodes or []
+    alarms = []
+    for node in nodes:
+        for flag, resource in (("mem_alarm", "memory"), ("disk_free_alarm", "disk")):
+            if node.get(flag):
+                alarms.append({"node": node["name"], "resource": resource, "type": "resource_alarm"})
+    return {
+        "disk_nodes": [n["name"] for n in nodes if n.get("type", "disc") != "ram"],
+        "ram_nodes": [n["name"] for n in nodes if n.get("type") == "ram"],
+        "running_nodes": [n["name"] for n in nodes if n.get("running")],
+        "alarms": alarms,
+        "partitions": dict((n["name"], n["partitions"]) for n in nodes if n.get("partitions")),
+        "versions": {
+            overview.get("node", ""): {
+                "rabbitmq_version": overview.get("rabbitmq_version", ""),
+                "erlang_version": overview.get("erlang_version", ""),
+            }
+        },
+    }
+
+
+def listener_addresses(listener):
+    """Where to connect to a listener: its own address, or loopback for a wildcard one."""
+    address = listener.get("ip_address") or "0.0.0.0"
+    return _ANY_ADDRESS.get(address, (address,))
+
+
+class NodeHealth(object):
+    """Reads and checks one node: ``api`` a ManagementApi (or None: CLI only),
+    ``cli(tool, *args)`` returns (rc, stdout, stderr)."""
+
+    def __init__(self, api, cli, connect=tcp_connect):
+        self.api = api
+        self.cli = cli
+        self.connect = connect
+        self.read_from = set()
+        self.api_problem = None
+
+    def _api_usable(self):
+        return self.api is not None and self.api_problem is None
+
+    def _api_failed(self, exc):
+        """Note why the API did not answer; a lasting failure sends the rest of the run to the CLI."""
+        if exc.status in _LASTING:
+            self.api_problem = str(exc)
+
+    def cluster_status(self):
+        """The node's view of its cluster (see status_from_api), over the API or from the CLI."""
+        if self._api_usable():
+            try:
+                status = status_from_api(self.api.get("/api/nodes"), self.api.get("/api/overview") or {})
+                self.read_from.add("api")
+                return status
+            except ApiError as exc:
+                self._api_failed(exc)
+        rc, out, err = self.cli(*CLUSTER_STATUS)
+        self.read_from.add("cli")
+        if rc != 0:
+            raise HealthError("rabbitmqctl cluster_status failed (rc=%s): %s" % (rc, (err or out).strip()))
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise HealthError("rabbitmqctl cluster_status did not print JSON: %s" % out.strip()[:300])
+
+    def _listeners_over_api(self):
+        """None when every listener of the serving node accepts a connection, else what does not."""
+        overview = self.api.get("/api/overview") or {}
+        node = overview.get("node")
+        listeners = [entry for entry in overview.get("listeners") or [] if entry.get("node") == node]
+        if not listeners:
+            return "the node lists no listener yet"
+        closed = ["%s (port %s)" % (entry.get("protocol"), entry.get("port")) for entry in listeners
+                  if not any(self.connect(address, int(entry["port"])) for address in listener_addresses(entry))]
+        return ("no connection to %s" % ", ".join(closed)) if closed else None
+
+    def check(self, name):
+        """None when the check passes, else why it does not (yet)."""
+        if self._api_usable():
+            try:
+                if name == "listeners":
+                    problem = self._listeners_over_api()
+                else:
+                    self.api.get(API_CHECKS[name])
+                    problem = None
+                self.read_from.add("api")
+                return problem
+            except ApiError as exc:
+                if exc.status == 503:
+                    self.read_from.add("api")
+                    return exc.reason or "the check failed"
+                self._api_failed(exc)
+        rc, out, err = self.cli(*CLI_CHECKS[name])
+        self.read_from.add("cli")
+        return None if rc == 0 else ((err or out).strip() or "%s failed (rc=%s)" % (" ".join(CLI_CHECKS[name]), rc))
+
+
+def waiting_for(status, running=(), no_alarms=False):
+    """What the cluster state still lacks: nodes not listed as running, resource alarms."""
+    reasons = []
+    missing = sorted(set(running) - set(status.get("running_nodes") or []))
+    if missing:
+        reasons.append("not listed as running: %s" % ", ".join(missing))
+    alarms = status.get("alarms") or []
+    if no_alarms and alarms:
+        reasons.append("resource alarm(s): %s" % ", ".join(json.dumps(alarm, sort_keys=True) for alarm in alarms))
+    return reasons

@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mqops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: rabbitmq_node_health
+short_description: Wait until the local RabbitMQ node passes health checks, over its management API where it answers
+version_added: 1.0.0
+description:
+  - Reads the local node's view of its cluster and runs the health checks a
+    safe restart waits on - the node is not critical for any quorum queue's
+    majority (and, on RabbitMQ 3.x, any mirrored queue's synchronised
+    mirrors), its virtual hosts run, its listeners accept connections - and,
+    with O(timeout), waits until every one passes and every node in
+    O(running) is listed as running (and, with O(no_alarms), no resource
+    alarm is in effect).
+  - Over the node's management API when O(api_url) and O(api_password) are
+    given (C(/api/nodes), C(/api/overview) and C(/api/health/checks/...),
+    milliseconds each), else with the RabbitMQ CLI tools (each call boots an
+    Erlang VM, about a second). A check whose request fails for another
+    reason than the check itself (no listener yet, a refused login, an
+    endpoint the version lacks, a TLS failure) goes through the CLI;
+    RV(read_from) says which was used.
+  - Read-only; never reports a change.
+author:
+  - mqops contributors (!UNKNOWN)
+options:
+  checks:
+    description:
+      - V(quorum_plus_one) - the node can go without taking a quorum queue below its majority
+        (C(node-is-quorum-critical), C(check_if_node_is_quorum_critical)).
+      - V(mirror_sync) - RabbitMQ 3.x, the node can go without taking a mirrored classic queue's last
+        synchronised mirror (C(node-is-mirror-sync-critical), C(check_if_node_is_mirror_sync_critical)).
+      - V(virtual_hosts) - every virtual host runs on the node (C(virtual-hosts), C(check_virtual_hosts)).
+      - V(listeners) - every listener of the node accepts a TCP connection (the listeners
+        C(/api/overview) lists for the node, C(check_port_connectivity)).
+    type: list
+    elements: str
+    choices: [quorum_plus_one, mirror_sync, virtual_hosts, listeners]
+    default: []
+  running:
+    description:
+      - Node names that must be listed as running in the node's view of the cluster.
+    type: list
+    elements: str
+    default: []
+  no_alarms:
+    description: No memory or disk alarm may be in effect anywhere in the cluster.
+    type: bool
+    default: false
+  status:
+    description:
+      - Return the node's view of its cluster (RV(cluster_status)); always read with O(running) or
+        O(no_alarms).
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait for everything asked to pass, checking again every O(delay) seconds. V(0) checks
+        once.
+    type: int
+    default: 0
+  delay:
+    description: Seconds between two rounds of checks.
+    type: int
+    default: 2
+  node:
+    description: Node name for the CLI tools. Default C(rabbit@) and the short host name.
+    type: str
+  api_url:
+    description:
+      - Base URL of the node's own management API, as seen from the host the module runs on. Without it
+        (or without O(api_password)) the CLI tools answer.
+    type: str
+  api_user:
+    description: User to log in to the API as (it needs the C(monitoring) or C(administrator) tag).
+    type: str
+    default: admin
+  api_password:
+    description: Password of O(api_user).
+    type: str
+  api_timeout:
+    description: Seconds each API request may take.
+    type: int
+    default: 10
+  validate_certs:
+    description: Verify the certificate of an V(https://) O(api_url).
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle to verify an V(https://) O(api_url) with.
+    type: path
+  client_cert:
+    description: Client certificate (PEM) to present to an V(https://) O(api_url) that requires one, with O(client_key).
+    type: path
+  client_key:
+    description: Private key (PEM, unencrypted) of O(client_cert).
+    type: path
+  use_proxy:
+    description:
+      - Reach a non-loopback O(api_url) through the proxy the environment names. A loopback O(api_url)
+        never goes through a proxy.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+notes:
+  - The API answers for the node serving the request; with an O(api_url) on another host, the checks are that
+    node's.
+"""
+
+EXAMPLES = r"""
+- name: Wait until the node can be stopped without taking a quorum queue below its majority
+  mqops.rabbitmq.rabbitmq_node_health:
+    checks: [quorum_plus_one]
+    timeout: 300
+    api_url: http://127.0.0.1:15672
+    api_user: admin
+    api_password: "{{ rabbitmq_admin_password }}"
+
+- name: After a restart - listeners open, virtual hosts running, every member running, no alarm
+  mqops.rabbitmq.rabbitmq_node_health:
+    checks: [listeners, virtual_hosts]
+    running: [rabbit@mq1, rabbit@mq2, rabbit@mq3]
+    no_alarms: true
+    timeout: 120
+    api_url: http://127.0.0.1:15672
+    api_password: "{{ rabbitmq_admin_password }}"
+
+- name: The node's view of its cluster, from the CLI
+  mqops.rabbitmq.rabbitmq_node_health:
+    status: true
+  register: view
+"""
+
+RETURN = r"""
+cluster_status:
+  description:
+    - The node's view of its cluster, with the keys of C(rabbitmqctl cluster_status --formatter json) a
+      restart reads - C(disk_nodes), C(ram_nodes), C(running_nodes), C(alarms), C(partitions),
+      C(versions). From the API, C(versions) holds the serving node only; from the CLI, the whole output.
+  returned: when read (O(status), O(running) or O(no_alarms))
+  type: dict
+  sample: {"disk_nodes": ["rabbit@mq1", "rabbit@mq2"], "ram_nodes": [], "running_nodes": ["rabbit@mq1", "rabbit@mq2"],
+           "alarms": [], "partitions": {}, "versions": {"rabbit@mq1": {"rabbitmq_version": "4.3.6", "erlang_version": "29.1"}}}
+read_from:
+  description: Where the answers came from - V(api), V(cli), or both when the API did not answer every time.
+  returned: always
+  type: list
+  elements: str
+  sample: [api]
+rounds:
+  description: Rounds of checks made (1 when everything passed at once).
+  returned: always
+  type: int
+  sample: 1
+seconds:
+  description: Seconds spent.
+  returned: always
+  type: float
+  sample: 0.04
+"""
+
+import copy
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
+    API_ARGUMENT_SPEC,
+    API_REQUIRED_TOGETHER,
+    ManagementApi,
+    tls_file_problems,
+)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.node_health import (
+    CHECKS,
+    HealthError,
+    NodeHealth,
+    waiting_for,
+)
+
+ARGUMENT_SPEC = dict(
+    checks=dict(type="list", elements="str", choices=list(CHECKS), default=[]),
+    running=dict(type="list", elements="str", default=[]),
+    no_alarms=dict(type="bool", default=False),
+    status=dict(type="bool", default=False),
+    timeout=dict(type="int", default=0),
+    delay=dict(type="int", default=2),
+    node=dict(type="str"),
+    # The local node's API, optional: no default URL, no password required.
+    api_url=dict(type="str"),
+    api_user=dict(type="str", default="admin"),
+    api_password=dict(type="str", no_log=True),
+    api_timeout=dict(type="int", default=10),
+)
+# TLS and proxy options as every management API module has them.
+ARGUMENT_SPEC.update((name, copy.deepcopy(API_ARGUMENT_SPEC[name]))
+                     for name in ("validate_certs", "ca_path", "client_cert", "client_key", "use_proxy"))
+
+
+def cli_runner(module, node):
+    """cli(tool, *args) -> (rc, stdout, stderr) with the node's name and quiet output."""
+    def run(tool, *args):
+        cmd = [module.get_bin_path(tool, required=True), "-q"] + (["-n", node] if node else []) + list(args)
+        return module.run_command(cmd)
+    return run
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_together=API_REQUIRED_TOGETHER,
+                           supports_check_mode=True)
+    params = module.params
+    if params["timeout"] < 0 or params["delay"] < 1:
+        module.fail_json(msg="timeout must be 0 or more and delay 1 or more (got timeout=%s, delay=%s)"
+                         % (params["timeout"], params["delay"]))
+
+    api = None
+    if params["api_url"] and params["api_password"]:
+        problems = tls_file_problems(params["ca_path"], params["client_cert"], params["client_key"])
+        if problems:
+            module.fail_json(msg="TLS files unusable: %s" % "; ".join(problems))
+        api = ManagementApi(params["api_url"], params["api_user"], params["api_password"], timeout=params["api_timeout"],
+                            validate_certs=params["validate_certs"], ca_path=params["ca_path"],
+                            client_cert=params["client_cert"], client_key=params["client_key"],
+                            use_proxy=params["use_proxy"])
+    health = NodeHealth(api, cli_runner(module, params["node"]))
+    read_status = params["status"] or bool(params["running"]) or params["no_alarms"]
+
+    started = time.monotonic()
+    deadline = started + params["timeout"]
+    rounds = 0
+    while True:
+        rounds += 1
+        pending = []
+        status = None
+        try:
+            for name in params["checks"]:
+                problem = health.check(name)
+                if problem:
+                    pending.append("%s: %s" % (name, problem))
+            if read_status:
+                status = health.cluster_status()
+                pending.extend(waiting_for(status, params["running"], params["no_alarms"]))
+        except HealthError as exc:
+            pending.append(str(exc))
+        if not pending or time.monotonic() + params["delay"] > deadline:
+            break
+        time.sleep(params["delay"])
+
+    result = dict(changed=False, read_from=sorted(health.read_from), rounds=rounds,
+                  seconds=round(time.monotonic() - started, 2))
+    if status is not None:
+        result["cluster_status"] = status
+    if pending:
+        waited = (" after %d s" % params["timeout"]) if params["timeout"] else ""
+        module.fail_json(msg="The node is not ready%s: %s" % (waited, "; ".join(pending)), pending=pending, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
