@@ -111,9 +111,10 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Read-only; runs the same in check mode.
+    description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing to compare.
 notes:
   - The API answers for the node serving the request; with an O(api_url) on another host, the checks are that
     node's.
