@@ -306,6 +306,12 @@ ARGUMENT_SPEC = dict(
 ARGUMENT_SPEC.update((name, copy.deepcopy(API_ARGUMENT_SPEC[name]))
                      for name in ("validate_certs", "ca_path", "client_cert", "client_key", "use_proxy"))
 
+# Another node of the cluster created (or deleted) the same user between
+# this node's export and its import (or deletion), see main(): read and
+# planned again, this many attempts in all. 3.x and 4.x word them so.
+RACE_ERRORS = ("user_already_exists", "no_such_user", "does not exist")
+RACE_ATTEMPTS = 3
+
 # Seconds for each read of the fast path: a listener that does not answer
 # quickly is left to the CLI.
 API_READ_TIMEOUT = 10
@@ -364,22 +370,33 @@ def main():
         module.exit_json(**result)
 
     ctl = RabbitmqCtl(module, node=module.params["node"])
-    try:
-        definitions = ctl.export_definitions()
-        changes = plan(definitions, module.params["users"])
-    except PlanError as exc:
-        module.fail_json(msg=str(exc))
-    except RabbitmqCliError as exc:
-        module.fail_json(msg=str(exc), rc=exc.rc, stderr=exc.stderr)
+    # Members of one cluster share their users: nodes of a cluster formed at
+    # first boot create the administrator at the same time, and the import
+    # of all but the first fails with user_already_exists. The export is
+    # then read again and the plan made again from it (usually: nothing left
+    # to do).
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            definitions = ctl.export_definitions()
+            changes = plan(definitions, module.params["users"])
+        except PlanError as exc:
+            module.fail_json(msg=str(exc))
+        except RabbitmqCliError as exc:
+            module.fail_json(msg=str(exc), rc=exc.rc, stderr=exc.stderr)
 
-    changed = bool(changes["import"] or changes["delete"])
-    if changed and not module.check_mode:
+        changed = bool(changes["import"] or changes["delete"])
+        if not changed or module.check_mode:
+            break
         try:
             if changes["import"]:
                 ctl.import_definitions(changes["import"])
             for name in changes["delete"]:
                 ctl.delete_user(name)
+            break
         except RabbitmqCliError as exc:
+            output = (exc.stderr or "") + (exc.stdout or "")
+            if attempt < RACE_ATTEMPTS and any(error in output for error in RACE_ERRORS):
+                continue
             module.fail_json(msg=str(exc), rc=exc.rc, stderr=exc.stderr)
 
     result = dict(

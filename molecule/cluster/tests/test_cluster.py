@@ -354,16 +354,17 @@ def test_canary_that_does_not_boot_is_rolled_back_and_nothing_else_changes(once,
     probe.assert_no_op_run(probe.run_playbook(CONVERGE, "-v"), members)
 
 
-def test_stopped_service_stopped_application_and_forgotten_maintenance_are_healed(once, members, addresses, admin):
-    """Three faults at once, one on each node, healed by one run that says so."""
+def test_stopped_service_stopped_application_and_forgotten_drain_are_healed(once, members, addresses, admin):
+    """Faults on several nodes at once, healed by one run that says so."""
     if major_version(members[0]) < 4:
-        # Drained first: a drain moves quorum queue leaders to the other
-        # members, and with one of them stopped it waits out its transfer
-        # timeouts before it returns. The service stopped last: Mnesia
-        # boots it from the drained node, which ran throughout.
-        down, stopped, drained = members[0], members[1], members[2]
+        # Two faults: with a third (an application stopped too) a single
+        # node would run RabbitMQ and pause_minority would pause it, which is
+        # a partition test, not this one. Drained first: a drain moves quorum
+        # queue leaders to the other members, and with one of them stopped it
+        # waits out its transfer timeouts before it returns. The service
+        # stopped last: Mnesia boots it from the nodes that ran throughout.
+        down, stopped, drained = members[0], None, members[2]
         docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
-        docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
         docker_exec(down, "systemctl", "stop", "rabbitmq-server")
     else:
         # Khepri: with one node stopped and one application stopped, the node
@@ -377,7 +378,8 @@ def test_stopped_service_stopped_application_and_forgotten_maintenance_are_heale
         docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
     healed = probe.run_playbook(CONVERGE)
     flat = " ".join(healed.output.split())
-    assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
+    if stopped is not None:
+        assert "healed: rabbit@%s - the RabbitMQ application was stopped" % stopped in flat, healed.output[-4000:]
     assert "healed: rabbit@%s - the service was stopped" % down in flat, healed.output[-4000:]
     if major_version(members[0]) < 4:
         assert "healed: rabbit@%s - it was left in maintenance mode (drained); revived" % drained in flat, healed.output[-4000:]

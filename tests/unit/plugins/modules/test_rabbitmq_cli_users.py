@@ -1137,3 +1137,63 @@ def test_client_cert_needs_client_key(monkeypatch, patched_module, pki):
     result = run_module({"users": [ADMIN], "api_url": API_URL, "client_cert": pki["client.pem"]},
                         expect=AnsibleFailJson)
     assert result["msg"] == "parameters are required together: client_cert, client_key"
+
+
+class RacingRabbitmqctl(FakeRabbitmqctl):
+    """Another node of the cluster makes the same change between this node's
+    export and its import or deletion: that call fails the first time (as
+    RabbitMQ reports it) and the next export shows the other node's change."""
+
+    def __init__(self, subcommand, error, after):
+        super(RacingRabbitmqctl, self).__init__(failures={subcommand: (69, "", error)})
+        self.after = after
+
+    def __call__(self, cmd, *args, **kwargs):
+        result = super(RacingRabbitmqctl, self).__call__(cmd, *args, **kwargs)
+        if any(sub in cmd for sub in self.failures):
+            self.failures = {}
+            self.export = self.after
+        return result
+
+
+def test_main_user_created_meanwhile_by_another_node_is_read_again(monkeypatch, patched_module):
+    app = {"name": "app", "password": "app-Secret-1", "tags": ["management"],
+           "permissions": [{"vhost": "apps", "read": "^app\\."}]}
+    # What the other node's import left: the same user, password and permissions.
+    after = definitions()
+    after["users"].append({"name": "app", "password_hash": hash_password("app-Secret-1"),
+                           "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["management"]})
+    after["permissions"].append({"user": "app", "vhost": "apps", "configure": ".*", "write": ".*", "read": "^app\\."})
+    fake = RacingRabbitmqctl("import_definitions", "Error:\n{user_already_exists,<<\"app\">>}", after)
+    install_cli(monkeypatch, fake)
+    result = run_module({"users": [app]})
+    # This node changed nothing: the other one did.
+    assert result["changed"] is False and result["created"] == []
+    subcommands = [c[2] for c in fake.calls]
+    assert subcommands == ["export_definitions", "import_definitions", "export_definitions"]
+
+
+def test_main_user_deleted_meanwhile_by_another_node_is_read_again(monkeypatch, patched_module):
+    after = definitions()
+    after["users"] = [user for user in after["users"] if user["name"] != "guest"]
+    fake = RacingRabbitmqctl("delete_user", 'Error:\nUser "guest" does not exist', after)
+    install_cli(monkeypatch, fake)
+    result = run_module({"users": [{"name": "guest", "state": "absent"}]})
+    assert result["changed"] is False
+    assert [c[2] for c in fake.calls] == ["export_definitions", "delete_user", "export_definitions"]
+
+
+def test_main_other_import_errors_are_not_retried(monkeypatch, patched_module):
+    fake = FakeRabbitmqctl(failures={"import_definitions": (69, "", "Error:\n{badarg, ...}")})
+    install_cli(monkeypatch, fake)
+    result = run_module({"users": [{"name": "app", "password": "app-Secret-1"}]}, expect=AnsibleFailJson)
+    assert "badarg" in result["msg"]
+    assert [c[2] for c in fake.calls] == ["export_definitions", "import_definitions"]
+
+
+def test_main_a_race_that_never_settles_fails_after_the_last_attempt(monkeypatch, patched_module):
+    fake = FakeRabbitmqctl(failures={"import_definitions": (69, "", "Error:\n{user_already_exists,<<\"app\">>}")})
+    install_cli(monkeypatch, fake)
+    result = run_module({"users": [{"name": "app", "password": "app-Secret-1"}]}, expect=AnsibleFailJson)
+    assert "user_already_exists" in result["msg"]
+    assert [c[2] for c in fake.calls].count("import_definitions") == rabbitmq_cli_users.RACE_ATTEMPTS
