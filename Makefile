@@ -88,35 +88,29 @@ molecule: prepare
 # Side by side: they mostly wait on apt, image boots and RabbitMQ starts
 # (measured: 193 s and 97 s at 4 workers; their durations added up to 560 s).
 galaxy: prepare
-	$(GALAXY_TESTS)
+	python -m pytest -n 4 --dist load --durations=10 tests/integration
 
-# Beside the scenarios, one after the other: ansible-test, then the
-# integration tests (GALAXY_TESTS). ansible-test on a clean machine mostly
+# ansible-test runs beside the scenarios: on a clean machine it mostly
 # downloads and installs its test requirements while the scenarios mostly
 # wait on RabbitMQ (measured 2026-12-05, fresh clone: 361 s, all within the
-# first scenario's 791 s, whose converge it slowed by about 35 s); the
-# integration tests follow it, so both are over long before the scenarios.
-# Each one's output goes to tests/output/NAME.log, printed when it fails;
-# make test fails if any of the three does, after all have finished.
-GALAXY_TESTS = python -m pytest -n 4 --dist load --durations=10 tests/integration
+# first scenario's 791 s, whose converge it slowed by about 35 s). Its output goes to
+# tests/output/sanity.log, printed when it fails; make test fails if either
+# does, after both have finished.
 test: lint unit
 	@mkdir -p tests/output
 	@start=$$(date +%s); \
-	{ rc=0; ( $(ANSIBLE_TEST) ) > tests/output/sanity.log 2>&1 || rc=$$?; echo $$rc > tests/output/sanity.rc; \
-	  rc=0; ( $(GALAXY_TESTS) ) > tests/output/galaxy.log 2>&1 || rc=$$?; echo $$rc > tests/output/galaxy.rc; } & \
-	beside_pid=$$!; \
-	rc=0; ( $(SCENARIOS_RUN) ) || rc=$$?; \
-	wait $$beside_pid || true; \
-	for job in sanity galaxy; do \
-	  job_rc=$$(cat tests/output/$$job.rc); \
-	  if [ "$$job_rc" = 0 ]; then \
-	    echo "=== make $$job (beside the scenarios) passed: $$(grep -E '^ansible-test |^=+ [0-9]+ passed' tests/output/$$job.log | sed 's/  */ /g' | tr '\n' ' ')"; \
-	  else \
-	    tail -n 150 tests/output/$$job.log; echo "=== make $$job (beside the scenarios) FAILED (rc $$job_rc): tests/output/$$job.log"; rc=1; \
-	  fi; \
-	done; \
-	echo "=== scenarios, ansible-test and integration tests took $$(( $$(date +%s) - start )) s"; \
-	exit $$rc
+	{ rc=0; ( $(ANSIBLE_TEST) ) > tests/output/sanity.log 2>&1 || rc=$$?; echo $$rc > tests/output/sanity.rc; } & \
+	sanity_pid=$$!; \
+	molecule_rc=0; ( $(SCENARIOS_RUN) ) || molecule_rc=$$?; \
+	wait $$sanity_pid || true; sanity_rc=$$(cat tests/output/sanity.rc); \
+	if [ "$$sanity_rc" = 0 ]; then \
+	  echo "=== make sanity (beside the scenarios) passed: $$(grep -E '^ansible-test ' tests/output/sanity.log | sed 's/  */ /g' | tr '\n' ' ')"; \
+	else \
+	  tail -n 150 tests/output/sanity.log; echo "=== make sanity (beside the scenarios) FAILED (rc $$sanity_rc): tests/output/sanity.log"; \
+	fi; \
+	echo "=== scenarios and ansible-test took $$(( $$(date +%s) - start )) s"; \
+	[ "$$molecule_rc" = 0 ] && [ "$$sanity_rc" = 0 ]
+	$(MAKE) --no-print-directory galaxy
 
 sandbox: prepare
 	ansible-playbook site.yml
