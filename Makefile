@@ -8,13 +8,15 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 # bench/definitions_bench.py: objects per kind (10,000 takes about an hour).
 DEFS_BENCH_SIZES ?= 10,1000,10000
 # Scenarios run at a time by `make molecule`, and groups of scenarios of
-# which only one runs at a time (comma-separated, space between groups). Two
-# lanes on 2 cores, the two 3-node cluster scenarios never side by side: their
-# fault tests mostly wait (the CPU is about 40% idle during them) and the
-# one-node scenarios fill that time; two cluster scenarios side by side took
-# as long as one after the other, every fault test 1.6-2.7 times slower.
-# MOLECULE_JOBS=1 runs them one after the other, output streamed.
-MOLECULE_JOBS ?= 2
+# which only one runs at a time (comma-separated, space between groups). 1
+# on 2 cores: the CPU is the limit. Measured 2026-12-05 with 2 lanes, the
+# cluster scenarios kept apart: cluster_classic took 1389 s (713 s alone),
+# security 1189 s (460 s alone), the integration tests beside them 337 s
+# (102 s alone) - no time saved, and fault tests ran near their timeouts.
+# Earlier, two cluster scenarios side by side took as long as one after the
+# other. On machines with cores to spare: MOLECULE_JOBS=2 (output then only
+# in the logs), and the cluster scenarios still never run side by side.
+MOLECULE_JOBS ?= 1
 MOLECULE_APART ?= cluster,cluster_classic
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # ansible-test on the built collection (tools/ansible_test.py), each
