@@ -3,12 +3,12 @@
 
 `make molecule` calls it. Every scenario runs (`molecule test -s NAME`) even
 when another fails. Scenarios use distinct container names and networks, so
-they can share a Docker engine: with ``--jobs 2`` two of them run at a time,
-for machines with cores to spare (on 2 cores the CPU is the limit: two
-lanes saved nothing, every scenario ran 2-2.6 times slower). ``--apart A,B``
-keeps scenarios that each load the machine (the 3-node cluster scenarios)
-from running at the same time (side by side, every fault test ran 1.6-2.7
-times slower).
+they can share a Docker engine: with ``--jobs 2`` two of them run at a time.
+``--apart A,B`` keeps scenarios that each load the machine from running at
+the same time: on 2 cores two heavy scenarios side by side (the 3-node
+cluster scenarios, security) ran 2-2.6 times slower each and saved nothing,
+while a light scenario beside a heavy one fills the time its fault tests
+spend waiting.
 
 Each scenario's output goes to ``tests/output/molecule/NAME.log``; with one
 lane in use it is also streamed. When a scenario finishes, one line says how it went,
