@@ -78,11 +78,14 @@ _HINTS = (
 class ApiError(Exception):
     """A request failed: HTTP status (None when the API was unreachable)."""
 
-    def __init__(self, method, path, status, reason):
+    def __init__(self, method, path, status, reason, document=None):
         self.method = method
         self.path = path
         self.status = status
         self.reason = reason
+        # The decoded JSON error document, when the API sent one (a failed
+        # health check lists what failed in it).
+        self.document = document
         # A TLS refusal (the listener is up and said no), in the options' terms; else None.
         self.hint = None
         if status is None:
@@ -118,6 +121,14 @@ def _reason(body):
             reason = json.dumps(reason)
         return reason
     return text.strip()[:500]
+
+
+def _document(body):
+    """The JSON document of an error answer, else None."""
+    try:
+        return json.loads(body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or ""))
+    except ValueError:
+        return None
 
 
 def _pem_problem(path, want_key):
@@ -250,7 +261,8 @@ class ManagementApi(object):
             finally:
                 response.close()
         except HTTPError as exc:
-            raise ApiError(method, path, exc.code, _reason(exc.read()))
+            body = exc.read()
+            raise ApiError(method, path, exc.code, _reason(body), _document(body))
         except (URLError, UrlsConnectionError, HTTPException, socket.timeout, ssl.SSLError, OSError) as exc:
             # URLError wraps the cause; an SSLError's own reason is only its code.
             raise ApiError(method, path, None, exc.reason if isinstance(exc, URLError) else exc)

@@ -9,7 +9,8 @@ the management API answers the same questions in milliseconds:
 ========================  ===============================================  ==============================================
 check                     management API (the node serving the request)    CLI fallback
 ========================  ===============================================  ==============================================
-cluster state             GET /api/nodes and /api/overview                 rabbitmqctl cluster_status --formatter json
+cluster state             GET /api/nodes, /api/health/checks/alarms and    rabbitmqctl cluster_status --formatter json
+                          /api/overview
 quorum_plus_one           GET /api/health/checks/node-is-quorum-critical   rabbitmq-diagnostics check_if_node_is_quorum_critical
 mirror_sync (3.x)         GET /api/health/checks/node-is-mirror-sync-...   rabbitmq-diagnostics check_if_node_is_mirror_sync_critical
 virtual_hosts             GET /api/health/checks/virtual-hosts             rabbitmq-diagnostics check_virtual_hosts
@@ -69,25 +70,22 @@ def tcp_connect(host, port, timeout=2.0):
         return False
 
 
-def status_from_api(nodes, overview):
-    """The parts of ``cluster_status --formatter json`` a restart reads, from /api/nodes and /api/overview.
+def status_from_api(nodes, alarms, overview):
+    """The parts of ``cluster_status --formatter json`` a restart reads.
 
-    Members with their type, the running ones, resource alarms and
-    partitions as the serving node sees them; versions of the serving node
-    only (the API does not give the others').
+    Members with their type and the running ones as the serving node sees
+    them (GET /api/nodes?disable_stats=true: from the metadata store, not
+    from statistics), the resource alarms in effect in the cluster (GET
+    /api/health/checks/alarms, read live: the alarm flags of /api/nodes come
+    from statistics emitted every few seconds and lag behind), and the
+    versions of the serving node only (the API does not give the others').
     """
     nodes = nodes or []
-    alarms = []
-    for node in nodes:
-        for flag, resource in (("mem_alarm", "memory"), ("disk_free_alarm", "disk")):
-            if node.get(flag):
-                alarms.append({"node": node["name"], "resource": resource, "type": "resource_alarm"})
     return {
         "disk_nodes": [n["name"] for n in nodes if n.get("type", "disc") != "ram"],
         "ram_nodes": [n["name"] for n in nodes if n.get("type") == "ram"],
         "running_nodes": [n["name"] for n in nodes if n.get("running")],
         "alarms": alarms,
-        "partitions": dict((n["name"], n["partitions"]) for n in nodes if n.get("partitions")),
         "versions": {
             overview.get("node", ""): {
                 "rabbitmq_version": overview.get("rabbitmq_version", ""),
@@ -126,7 +124,8 @@ class NodeHealth(object):
         """The node's view of its cluster (see status_from_api), over the API or from the CLI."""
         if self._api_usable():
             try:
-                status = status_from_api(self.api.get("/api/nodes"), self.api.get("/api/overview") or {})
+                status = status_from_api(self.api.get("/api/nodes?disable_stats=true"), self._alarms_over_api(),
+                                         self.api.get("/api/overview") or {})
                 self.read_from.add("api")
                 return status
             except ApiError as exc:
@@ -139,6 +138,20 @@ class NodeHealth(object):
             return json.loads(out)
         except ValueError:
             raise HealthError("rabbitmqctl cluster_status did not print JSON: %s" % out.strip()[:300])
+
+    def _alarms_over_api(self):
+        """The resource alarms in effect in the cluster: [] when the check passes, else what it lists."""
+        try:
+            self.api.get("/api/health/checks/alarms")
+            return []
+        except ApiError as exc:
+            if exc.status != 503:
+                raise
+            listed = (exc.document or {}).get("alarms") if isinstance(exc.document, dict) else None
+            if not listed:
+                return [{"reason": exc.reason or "alarms in effect"}]
+            return [dict(alarm, type="resource_alarm") if isinstance(alarm, dict) else {"alarm": alarm}
+                    for alarm in listed]
 
     def _listeners_over_api(self):
         """None when every listener of the serving node accepts a connection, else what does not."""

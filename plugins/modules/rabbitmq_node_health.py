@@ -21,7 +21,7 @@ description:
     O(running) is listed as running (and, with O(no_alarms), no resource
     alarm is in effect).
   - Over the node's management API when O(api_url) and O(api_password) are
-    given (C(/api/nodes), C(/api/overview) and C(/api/health/checks/...),
+    given (C(/api/nodes), C(/api/overview) and C(/api/health/checks/...), read live, not from statistics,
     milliseconds each), else with the RabbitMQ CLI tools (each call boots an
     Erlang VM, about a second). A check whose request fails for another
     reason than the check itself (no listener yet, a refused login, an
@@ -148,12 +148,13 @@ RETURN = r"""
 cluster_status:
   description:
     - The node's view of its cluster, with the keys of C(rabbitmqctl cluster_status --formatter json) a
-      restart reads - C(disk_nodes), C(ram_nodes), C(running_nodes), C(alarms), C(partitions),
-      C(versions). From the API, C(versions) holds the serving node only; from the CLI, the whole output.
+      restart reads - C(disk_nodes), C(ram_nodes), C(running_nodes), C(alarms), C(versions). From the API
+      (C(/api/nodes?disable_stats=true), C(/api/health/checks/alarms), C(/api/overview)), C(versions) holds the
+      serving node only; from the CLI, the whole output.
   returned: when read (O(status), O(running) or O(no_alarms))
   type: dict
   sample: {"disk_nodes": ["rabbit@mq1", "rabbit@mq2"], "ram_nodes": [], "running_nodes": ["rabbit@mq1", "rabbit@mq2"],
-           "alarms": [], "partitions": {}, "versions": {"rabbit@mq1": {"rabbitmq_version": "4.3.6", "erlang_version": "29.1"}}}
+           "alarms": [], "versions": {"rabbit@mq1": {"rabbitmq_version": "4.3.6", "erlang_version": "29.1"}}}
 read_from:
   description: Where the answers came from - V(api), V(cli), or both when the API did not answer every time.
   returned: always

@@ -56,10 +56,14 @@ class Broker(object):
     def answer(self, path):
         if path in self.missing:
             return 404, {"error": "Object Not Found", "reason": "Not Found"}
-        if path == "/api/nodes":
-            return 200, [{"name": n, "type": "disc", "running": n in self.running,
-                          "mem_alarm": self.alarm and n == NODES[1], "disk_free_alarm": False, "partitions": []}
-                         for n in NODES]
+        if path == "/api/nodes?disable_stats=true":
+            # Without statistics: no alarm flags (they lag behind when present).
+            return 200, [{"name": n, "type": "disc", "running": n in self.running} for n in NODES]
+        if path == "/api/health/checks/alarms":
+            if self.alarm:
+                return 503, {"status": "failed", "reason": "There are alarms in effect in the cluster",
+                             "alarms": [{"node": NODES[1], "resource": "memory"}]}
+            return 200, {"status": "ok"}
         if path == "/api/overview":
             return 200, {"node": NODES[0], "rabbitmq_version": "4.3.6", "erlang_version": "29.1",
                          "listeners": [{"node": NODES[0], "protocol": "amqp", "ip_address": "::", "port": self.listener_port},
@@ -280,16 +284,25 @@ def test_bad_arguments_are_refused(cli, args, fragment):
 
 
 def test_status_from_api_has_the_cluster_status_keys():
-    nodes = [{"name": "rabbit@a", "type": "disc", "running": True, "mem_alarm": False, "disk_free_alarm": True,
-              "partitions": ["rabbit@c"]},
+    nodes = [{"name": "rabbit@a", "type": "disc", "running": True},
              {"name": "rabbit@b", "type": "ram", "running": False},
-             {"name": "rabbit@c", "running": True, "partitions": []}]
-    status = node_health.status_from_api(nodes, {"node": "rabbit@a", "rabbitmq_version": "3.10.8", "erlang_version": "25"})
+             {"name": "rabbit@c", "running": True}]
+    alarms = [{"node": "rabbit@a", "resource": "disk", "type": "resource_alarm"}]
+    status = node_health.status_from_api(nodes, alarms, {"node": "rabbit@a", "rabbitmq_version": "3.10.8",
+                                                         "erlang_version": "25"})
     assert status["disk_nodes"] == ["rabbit@a", "rabbit@c"] and status["ram_nodes"] == ["rabbit@b"]
     assert status["running_nodes"] == ["rabbit@a", "rabbit@c"]
-    assert status["alarms"] == [{"node": "rabbit@a", "resource": "disk", "type": "resource_alarm"}]
-    assert status["partitions"] == {"rabbit@a": ["rabbit@c"]}
+    assert status["alarms"] == alarms
     assert status["versions"] == {"rabbit@a": {"rabbitmq_version": "3.10.8", "erlang_version": "25"}}
+
+
+def test_alarms_come_from_the_live_health_check_with_what_it_lists(broker, cli):
+    broker.alarm = True
+    result = run(api_args(broker, status=True))
+    assert result["cluster_status"]["alarms"] == [{"node": NODES[1], "resource": "memory", "type": "resource_alarm"}]
+    assert "/api/health/checks/alarms" in broker.requests and cli.calls == []
+    broker.alarm = False
+    assert run(api_args(broker, status=True))["cluster_status"]["alarms"] == []
 
 
 @pytest.mark.parametrize("address, expected", [
