@@ -161,6 +161,11 @@ def main(argv=None):
     # One lane in use (one job, or one scenario): its output is streamed too.
     lanes_used = min(args.jobs, len(args.scenarios))
     groups = [{name for name in group.split(",") if name} for group in args.apart]
+    # A misspelt name would let two heavy scenarios run side by side unnoticed.
+    unknown = sorted(name for group in groups for name in group
+                     if not os.path.isfile(os.path.join(ROOT, "molecule", name, "molecule.yml")))
+    if unknown:
+        parser.error("--apart names no scenario under molecule/: %s" % ", ".join(unknown))
     running = set()
     ready = threading.Condition()
     lock = threading.Lock()

@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 sys.path.insert(0, str(TOOLS))  # it imports test_report beside it
 spec = importlib.util.spec_from_file_location("run_scenarios", TOOLS / "run_scenarios.py")
@@ -102,6 +104,9 @@ def test_scenarios_kept_apart_never_overlap_while_others_fill_the_lanes(tmp_path
     (tmp_path / "bin" / "molecule").write_text(TIMELINE_MOLECULE)
     timeline = tmp_path / "timeline"
     monkeypatch.setenv("TIMELINE", str(timeline))
+    for name in ("heavy_a", "heavy_b", "light_1", "light_2"):
+        (tmp_path / "molecule" / name).mkdir(parents=True)
+        (tmp_path / "molecule" / name / "molecule.yml").write_text("---\n")
     # Recorded durations put the two heavy ones first: without --apart they
     # would take both lanes at once.
     (tmp_path / "cache").mkdir()
@@ -120,3 +125,13 @@ def test_scenarios_kept_apart_never_overlap_while_others_fill_the_lanes(tmp_path
     # The lanes were used: a light scenario ran beside a heavy one.
     assert seen_two
     assert "4 scenario(s)" in capsys.readouterr().out
+
+
+def test_a_misspelt_scenario_to_keep_apart_is_refused(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    (tmp_path / "molecule" / "cluster").mkdir(parents=True)
+    (tmp_path / "molecule" / "cluster" / "molecule.yml").write_text("---\n")
+    with pytest.raises(SystemExit):
+        runner.main(["--jobs", "2", "--apart", "cluster,cluster_clasic", "default"])
+    assert "--apart names no scenario under molecule/: cluster_clasic" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "default.log").exists()
