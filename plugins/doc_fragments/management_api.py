@@ -43,6 +43,18 @@ options:
         request).
     type: int
     default: 300
+notes:
+  - Requires the C(rabbitmq_management) plugin on the node.
+  - Requests go through Ansible's C(ansible.module_utils.urls) (C(open_url)),
+    so proxies set in the environment (C(https_proxy), C(no_proxy)) apply as
+    for M(ansible.builtin.uri), except to a loopback O(api_url) (see
+    O(use_proxy)).
+"""
+
+    # How a module reaches an https:// api_url, and through which proxy
+    # (mqops.rabbitmq.management_api.tls): every module with api_url.
+    TLS = r"""
+options:
   validate_certs:
     description:
       - Verify the server certificate when O(api_url) is C(https://).
@@ -83,10 +95,4 @@ options:
         node's own listener, is never reached through a proxy.
     type: bool
     default: true
-notes:
-  - Requires the C(rabbitmq_management) plugin on the node.
-  - Requests go through Ansible's C(ansible.module_utils.urls) (C(open_url)),
-    so proxies set in the environment (C(https_proxy), C(no_proxy)) apply as
-    for M(ansible.builtin.uri), except to a loopback O(api_url) (see
-    O(use_proxy)).
 """

@@ -66,6 +66,7 @@ author:
   - mqops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mqops.rabbitmq.management_api
+  - mqops.rabbitmq.management_api.tls
   - mqops.rabbitmq.definitions
 options:
   protected_users:

@@ -30,6 +30,8 @@ description:
   - Read-only; never reports a change.
 author:
   - mqops contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mqops.rabbitmq.management_api.tls
 options:
   checks:
     description:
@@ -89,25 +91,6 @@ options:
     description: Seconds each API request may take.
     type: int
     default: 10
-  validate_certs:
-    description: Verify the certificate of an V(https://) O(api_url).
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle to verify an V(https://) O(api_url) with.
-    type: path
-  client_cert:
-    description: Client certificate (PEM) to present to an V(https://) O(api_url) that requires one, with O(client_key).
-    type: path
-  client_key:
-    description: Private key (PEM, unencrypted) of O(client_cert).
-    type: path
-  use_proxy:
-    description:
-      - Reach a non-loopback O(api_url) through the proxy the environment names. A loopback O(api_url)
-        never goes through a proxy.
-    type: bool
-    default: true
 attributes:
   check_mode:
     support: full
