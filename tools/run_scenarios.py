@@ -18,7 +18,17 @@ are printed at the end, where a CI log's tail shows them. The durations are kept
 the next run (longest first, so the lanes end together); without that file
 the order below is used.
 
-    python tools/run_scenarios.py --jobs 2 --apart cluster,cluster_classic cluster default ...
+``--then NAME=COMMAND`` adds a check that is not a scenario (lint, ansible-test,
+the integration tests): a shell command queued after the scenarios, in the
+order given, that a free lane takes when no scenario may start there; its
+output goes to ``tests/output/NAME.log``. With the heavy scenarios kept
+apart, one lane runs them one after the other while the light ones finish
+much earlier in the other: the commands fill that lane instead of running
+before or after every scenario. A failed command is reported like a failed
+scenario.
+
+    python tools/run_scenarios.py --jobs 2 --apart cluster,cluster_classic \
+        --then 'lint=yamllint --strict .' cluster default ...
 """
 
 import argparse
@@ -104,14 +114,26 @@ def say(lock, line):
         print(line, flush=True)
 
 
-def run_one(name, stream, lock):
-    """Run one scenario; return (passed, seconds)."""
-    log_path = os.path.join(OUTPUT, "%s.log" % name)
+def log_path(name, commands):
+    """Where a scenario's (tests/output/molecule/) or a command's (tests/output/) output goes."""
+    if name in commands:
+        return os.path.join(os.path.dirname(OUTPUT), "%s.log" % name)
+    return os.path.join(OUTPUT, "%s.log" % name)
+
+
+def run_one(name, stream, lock, commands=None):
+    """Run one scenario, or the command named NAME in commands; return (passed, seconds)."""
+    commands = commands or {}
+    path = log_path(name, commands)
+    if name in commands:
+        title, argv = "%s (%s)" % (name, commands[name]), ["bash", "-o", "pipefail", "-c", commands[name]]
+    else:
+        title, argv = "molecule test -s %s" % name, ["molecule", "test", "-s", name]
     start = time.monotonic()
-    say(lock, "=== molecule test -s %s: started (%s)" % (name, log_path))
-    with open(log_path, "w") as log:
+    say(lock, "=== %s: started (%s)" % (title, path))
+    with open(path, "w") as log:
         # Unbuffered: the log follows the run (a pipe would hold it in blocks).
-        process = subprocess.Popen(["molecule", "test", "-s", name], cwd=ROOT, stdout=subprocess.PIPE,
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, errors="replace",
                                    env=dict(os.environ, PYTHONUNBUFFERED="1"))
         clock = PhaseClock()
@@ -126,18 +148,22 @@ def run_one(name, stream, lock):
         summary = clock.summary()
         phases = " (%s)" % summary if summary else ""
         log.write("=== %s: %d s%s\n" % (name, seconds, phases))
-    say(lock, "=== molecule test -s %s %s in %d s%s" % (name, "passed" if passed else "FAILED", seconds, phases))
+    say(lock, "=== %s %s in %d s%s" % (title, "passed" if passed else "FAILED", seconds, phases))
     return passed, seconds
 
 
-def failure_report(name):
-    """The tail of a failed scenario's log and its failed verifier tests."""
-    lines = ["", "=" * 78, "=== %s failed: last %d lines of tests/output/molecule/%s.log" % (name, TAIL, name)]
+def failure_report(name, commands=None):
+    """The tail of a failed scenario's (or command's) log and its failed verifier tests."""
+    commands = commands or {}
+    path = log_path(name, commands)
+    lines = ["", "=" * 78, "=== %s failed: last %d lines of %s" % (name, TAIL, os.path.relpath(path, ROOT))]
     try:
-        with open(os.path.join(OUTPUT, "%s.log" % name), errors="replace") as log:
+        with open(path, errors="replace") as log:
             lines.extend(line.rstrip("\n") for line in log.readlines()[-TAIL:])
     except OSError as exc:
         lines.append("(no log: %s)" % exc)
+    if name in commands:
+        return "\n".join(lines)
     junit = os.path.join(OUTPUT, "%s.xml" % name)
     if os.path.exists(junit):
         lines.append(test_report.summary([junit]))
@@ -151,15 +177,27 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1, help="scenarios run at a time (default 1)")
     parser.add_argument("--apart", action="append", default=[], metavar="A,B",
                         help="scenarios of which at most one runs at a time (repeatable: one group each)")
+    parser.add_argument("--then", action="append", default=[], metavar="NAME=COMMAND",
+                        help="a shell command queued after the scenarios, for a lane where none may start (repeatable)")
     parser.add_argument("scenarios", nargs="+")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more, not %d" % args.jobs)
+    commands = {}
+    for entry in args.then:
+        name, _, command = entry.partition("=")
+        name, command = name.strip(), command.strip()
+        if not re.match(r"^[A-Za-z0-9_.-]+$", name) or not command:
+            parser.error("--then takes NAME=COMMAND (NAME of letters, digits, '_', '.', '-'; a command), not %r" % entry)
+        if name in commands or name in args.scenarios:
+            parser.error("--then %s: the name is already used by a scenario or another command" % name)
+        commands[name] = command
     os.makedirs(OUTPUT, exist_ok=True)
 
-    pending = longest_first(args.scenarios, load_durations())
+    pending = longest_first(args.scenarios, load_durations()) + list(commands)
+    everything = list(args.scenarios) + list(commands)
     # One lane in use (one job, or one scenario): its output is streamed too.
-    lanes_used = min(args.jobs, len(args.scenarios))
+    lanes_used = min(args.jobs, len(everything))
     groups = [{name for name in group.split(",") if name} for group in args.apart]
     # A misspelt name would let two heavy scenarios run side by side unnoticed.
     unknown = sorted(name for group in groups for name in group
@@ -189,7 +227,7 @@ def main(argv=None):
             if name is None:
                 return
             try:
-                results[name] = run_one(name, lanes_used == 1, lock)
+                results[name] = run_one(name, lanes_used == 1, lock, commands)
             except Exception as exc:  # a scenario that cannot start still gets reported
                 say(lock, "=== molecule test -s %s could not run: %s" % (name, exc))
                 results[name] = (False, 0.0)
@@ -205,15 +243,16 @@ def main(argv=None):
     for thread in lanes:
         thread.join()
 
-    save_durations({name: seconds for name, (passed, seconds) in results.items() if passed})
-    failed = [name for name in args.scenarios if not results.get(name, (False, 0))[0]]
+    save_durations({name: seconds for name, (passed, seconds) in results.items() if passed and name not in commands})
+    failed = [name for name in everything if not results.get(name, (False, 0))[0]]
     for name in failed:
-        print(failure_report(name))
-    print("=== %d scenario(s) in %d s with %d job(s): %s" % (
-        len(args.scenarios), time.monotonic() - start, args.jobs,
-        ", ".join("%s %d s" % (n, results[n][1]) for n in args.scenarios if n in results)))
+        print(failure_report(name, commands))
+    print("=== %d scenario(s)%s in %d s with %d job(s): %s" % (
+        len(args.scenarios), " and %d command(s)" % len(commands) if commands else "",
+        time.monotonic() - start, args.jobs,
+        ", ".join("%s %d s" % (n, results[n][1]) for n in everything if n in results)))
     if failed:
-        print("=== failed scenarios: %s" % " ".join(failed))
+        print("=== failed: %s" % " ".join(failed))
         return 1
     return 0
 

@@ -52,7 +52,7 @@ def test_every_scenario_runs_and_a_failure_is_reported_at_the_end(tmp_path, monk
     tail = out[out.index("=== bad_one failed: last"):]
     assert "fatal: [node1]: FAILED!" in tail
     assert "bad_one failed before its verifier ran" in tail
-    assert out.rstrip().endswith("=== failed scenarios: bad_one")
+    assert out.rstrip().endswith("=== failed: bad_one")
     # Only passed scenarios' durations order the next run.
     assert sorted(json.loads((tmp_path / "cache" / "durations.json").read_text())) == ["default", "federation"]
 
@@ -135,3 +135,42 @@ def test_a_misspelt_scenario_to_keep_apart_is_refused(tmp_path, monkeypatch, cap
         runner.main(["--jobs", "2", "--apart", "cluster,cluster_clasic", "default"])
     assert "--apart names no scenario under molecule/: cluster_clasic" in capsys.readouterr().err
     assert not (tmp_path / "out" / "default.log").exists()
+
+
+def test_commands_fill_the_lane_the_scenarios_kept_apart_leave_free(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    (tmp_path / "bin" / "molecule").write_text(TIMELINE_MOLECULE.replace("sleep 0.3", 'case "$3" in heavy*) sleep 1;; *) sleep 0.2;; esac'))
+    timeline = tmp_path / "timeline"
+    monkeypatch.setenv("TIMELINE", str(timeline))
+    for name in ("heavy_a", "heavy_b", "light_1"):
+        (tmp_path / "molecule" / name).mkdir(parents=True)
+        (tmp_path / "molecule" / name / "molecule.yml").write_text("---\n")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "durations.json").write_text(json.dumps({"heavy_a": 900, "heavy_b": 800, "light_1": 200}))
+    record = 'echo "start {0}" >> "$TIMELINE"; sleep 0.2; echo "end {0}" >> "$TIMELINE"'
+    assert runner.main(["--jobs", "2", "--apart", "heavy_a,heavy_b",
+                        "--then", "lint=" + record.format("lint"),
+                        "--then", "broken=echo 'lint: 3 findings'; exit 3",
+                        "heavy_a", "heavy_b", "light_1"]) == 1
+    events = [tuple(line.split()) for line in timeline.read_text().splitlines()]
+    # Queued after the scenarios: the free lane took it once light_1 was done
+    # and the heavy one left could not start beside heavy_a.
+    assert events.index(("end", "light_1")) < events.index(("start", "lint")) < events.index(("end", "heavy_a"))
+    out = capsys.readouterr().out
+    assert "=== lint (%s) passed in" % record.format("lint") in out
+    # A failed command: its log tail at the end, in tests/output/NAME.log.
+    tail = out[out.index("=== broken failed: last"):]
+    assert "lint: 3 findings" in tail
+    assert (tmp_path / "broken.log").read_text().startswith("lint: 3 findings\n")
+    assert "3 scenario(s) and 2 command(s)" in out
+    assert out.rstrip().endswith("=== failed: broken")
+    # Commands do not order the next run.
+    assert "lint" not in json.loads((tmp_path / "cache" / "durations.json").read_text())
+
+
+def test_then_needs_a_name_and_a_command(tmp_path, monkeypatch, capsys):
+    fake_project(tmp_path, monkeypatch)
+    for bad in ("lint", "=yamllint .", "lint=", "default=echo"):
+        with pytest.raises(SystemExit):
+            runner.main(["--then", bad, "default"])
+        assert "--then" in capsys.readouterr().err
