@@ -10,6 +10,7 @@ run after test_cluster.py (file order) and leave the nodes on the newer
 Erlang: the last converges of the verify step pass that pin.
 """
 
+import concurrent.futures
 import json
 import os
 import re
@@ -125,10 +126,28 @@ systemctl show -p ActiveEnterTimestampMonotonic -p MainPID rabbitmq-server
 """
 
 
-def test_unsupported_version_change_is_refused_before_any_change(once, members):
-    """RabbitMQ 4.0 from 3.10 is two+ series away: refused on every node first."""
+@pytest.fixture(scope="module")
+def read_only_runs(members):
+    """The refused version change and the Erlang change in check mode, side by
+    side (neither may change anything: one snapshot of every node before both
+    and one after both), with their results."""
     before = {m: sh(m, SNAPSHOT) for m in members}
-    result = probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_server_version": "4.0.5*"}', check=False)
+    runs = {
+        "refused": lambda: probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_server_version": "4.0.5*"}', check=False),
+        "check_mode": lambda: probe.run_playbook(CONVERGE, "--check", "--diff", "-e",
+                                                 json.dumps({"rabbitmq_server_erlang_version": NEW_ERLANG})),
+    }
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = {name: pool.submit(run) for name, run in runs.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    after = {m: sh(m, SNAPSHOT) for m in members}
+    return results, before, after
+
+
+def test_unsupported_version_change_is_refused_before_any_change(once, members, read_only_runs):
+    """RabbitMQ 4.0 from 3.10 is two+ series away: refused on every node first."""
+    results, before, after = read_only_runs
+    result = results["refused"]
     flat = " ".join(result.output.split())
     assert result.returncode != 0
     for member in members:
@@ -137,15 +156,14 @@ def test_unsupported_version_change_is_refused_before_any_change(once, members):
     assert "Supported path: 3.10 -> 3.11 (3.11.18 or later) -> 3.12 -> 3.13 -> 4.0, one series per run" in flat
     assert "blue-green migration: a new cluster on the target series" in flat
     for member in members:
-        assert sh(member, SNAPSHOT) == before[member], "%s changed" % member
+        assert after[member] == before[member], "%s changed" % member
 
 
-def test_erlang_upgrade_in_check_mode_shows_the_change_and_changes_nothing(once, members, hostvars):
+def test_erlang_upgrade_in_check_mode_shows_the_change_and_changes_nothing(once, members, hostvars, read_only_runs):
     """Check mode is honest: each node's plan and new pins are shown, no host changes, no restart."""
     old = hostvars["rabbitmq_server_erlang_version"]
-    before = {m: sh(m, SNAPSHOT) for m in members}
-    result = probe.run_playbook(CONVERGE, "--check", "--diff", "-e",
-                                json.dumps({"rabbitmq_server_erlang_version": NEW_ERLANG}))
+    results, before, after = read_only_runs
+    result = results["check_mode"]
     flat = " ".join(result.output.split())
     for member in members:
         server = installed(member)["rabbitmq-server"][0]
@@ -155,7 +173,7 @@ def test_erlang_upgrade_in_check_mode_shows_the_change_and_changes_nothing(once,
     assert "+Pin: version %s" % NEW_ERLANG in result.output, result.output[-4000:]
     assert probe.recap_changed(result.stdout) > 0
     for member in members:
-        assert sh(member, SNAPSHOT) == before[member], "%s changed in check mode" % member
+        assert after[member] == before[member], "%s changed in check mode" % member
 
 
 class PortMonitor(threading.Thread):
