@@ -235,30 +235,6 @@ def test_firewall_drops_non_members_on_inter_node_ports(once, firewall, members,
         assert sorted(cluster_status(member)["running_nodes"]) == sorted("rabbit@%s" % m for m in members)
 
 
-def test_firewall_off_then_on_again(once, firewall, members, addresses):
-    # The same nftables code on every series: proven once, on the 4.x scenario
-    # (two full converges; the tables above are still checked on 3.x).
-    if major_version(members[0]) < 4:
-        pytest.skip("series-independent; runs in the 4.x cluster scenario")
-    off = probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_cluster_firewall_enabled": false}')
-    assert probe.recap_changed(off.stdout) > 0
-    for member in members:
-        table = subprocess.run(["docker", "exec", member] + FIREWALL_TABLE, capture_output=True, text=True)
-        assert table.returncode != 0, "%s still has the table" % member
-        for path in ("/etc/systemd/system/mqops-rabbitmq-firewall.service", "/etc/mqops/rabbitmq-firewall.nft"):
-            assert subprocess.run(["docker", "exec", member, "test", "-e", path]).returncode != 0, (member, path)
-    assert tcp_from_controller(addresses[members[0]], 25672) == "open"
-    wait_all_running(members)
-
-    on = probe.run_playbook(CONVERGE)
-    assert probe.recap_changed(on.stdout) > 0
-    for member in members:
-        sets, _chains, _rules = firewall_table(subprocess.check_output(["docker", "exec", member] + FIREWALL_TABLE, text=True))
-        assert sorted(sets["peers_ipv4"]) == sorted(addresses.values())
-    assert tcp_from_controller(addresses[members[0]], 25672) == "timeout"
-    wait_all_running(members)
-
-
 def test_quorum_queue_has_a_member_on_every_node(once, members, addresses, admin):
     queue = "qq-members-%s" % uuid.uuid4().hex[:6]
     probe.declare_quorum_queue(addresses[members[0]], *admin, queue)
@@ -575,6 +551,11 @@ def _uptimes(members):
     }
 
 
+# The host test_grow_then_shrink_on_request removed, and the inventory that
+# keeps it in the group, marked for removal.
+REMOVED = {}
+
+
 def test_grow_then_shrink_on_request(once, members, addresses, hostvars, tmp_path):
     spare = hostvars["groups"].get("spare", [])
     if not spare:
@@ -611,3 +592,41 @@ def test_grow_then_shrink_on_request(once, members, addresses, hostvars, tmp_pat
             sets, _chains, _rules = firewall_table(subprocess.check_output(["docker", "exec", member] + FIREWALL_TABLE, text=True))
             assert sorted(sets["peers_ipv4"]) == sorted(addresses.values()), member
         assert tcp_from(new, addresses[members[0]], 25672) == "timeout"
+    REMOVED.update(inventory=str(shrink), host=new)
+
+
+def test_firewall_off_then_on_again(once, firewall, members, addresses):
+    # The same nftables code on every series: proven once, on the 4.x scenario
+    # (two full converges; the tables above are still checked on 3.x). After
+    # the growth test, with the host it removed still in the group, marked
+    # for removal: both runs leave it alone (stopped, not started again) and
+    # keep it out of the peer sets.
+    if major_version(members[0]) < 4:
+        pytest.skip("series-independent; runs in the 4.x cluster scenario")
+    inventory = ["-i", REMOVED["inventory"]] if REMOVED else []
+    off = probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_cluster_firewall_enabled": false}', *inventory)
+    assert probe.recap_changed(off.stdout) > 0
+    for member in members:
+        table = subprocess.run(["docker", "exec", member] + FIREWALL_TABLE, capture_output=True, text=True)
+        assert table.returncode != 0, "%s still has the table" % member
+        for path in ("/etc/systemd/system/mqops-rabbitmq-firewall.service", "/etc/mqops/rabbitmq-firewall.nft"):
+            assert subprocess.run(["docker", "exec", member, "test", "-e", path]).returncode != 0, (member, path)
+    assert tcp_from_controller(addresses[members[0]], 25672) == "open"
+    wait_all_running(members)
+
+    on = probe.run_playbook(CONVERGE, *inventory)
+    assert probe.recap_changed(on.stdout) > 0
+    for member in members:
+        sets, _chains, _rules = firewall_table(subprocess.check_output(["docker", "exec", member] + FIREWALL_TABLE, text=True))
+        assert sorted(sets["peers_ipv4"]) == sorted(addresses.values())
+    assert tcp_from_controller(addresses[members[0]], 25672) == "timeout"
+    wait_all_running(members)
+    if REMOVED:
+        gone = REMOVED["host"]
+        assert tcp_from(gone, addresses[members[0]], 25672) == "timeout"
+        for result in (off, on):
+            assert "%s is marked rabbitmq_cluster_remove and its RabbitMQ is stopped and disabled: left alone" % gone \
+                in " ".join(result.output.split()), result.output[-3000:]
+            assert not re.search(r"changed: \[%s\]" % re.escape(gone), result.output), result.output[-3000:]
+        state = subprocess.run(["docker", "exec", gone, "systemctl", "is-active", "rabbitmq-server"], capture_output=True, text=True)
+        assert state.stdout.strip() != "active"
