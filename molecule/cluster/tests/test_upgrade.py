@@ -127,10 +127,14 @@ systemctl show -p ActiveEnterTimestampMonotonic -p MainPID rabbitmq-server
 
 
 @pytest.fixture(scope="module")
-def read_only_runs(members):
+def read_only_runs(host, members):
     """The refused version change and the Erlang change in check mode, side by
     side (neither may change anything: one snapshot of every node before both
     and one after both), with their results."""
+    # Module scope is per host here (the host parameter): pytest sets it up
+    # before the function-scoped `once` could skip the other members.
+    if host.backend.get_hostname() != members[0]:
+        pytest.skip("cluster-wide test: runs once, on %s" % members[0])
     before = {m: sh(m, SNAPSHOT) for m in members}
     runs = {
         "refused": lambda: probe.run_playbook(CONVERGE, "-e", '{"rabbitmq_server_version": "4.0.5*"}', check=False),
