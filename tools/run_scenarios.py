@@ -126,11 +126,13 @@ def run_one(name, stream, lock, commands=None):
     commands = commands or {}
     path = log_path(name, commands)
     if name in commands:
-        title, argv = "%s (%s)" % (name, commands[name]), ["bash", "-o", "pipefail", "-c", commands[name]]
+        title, argv = name, ["bash", "-o", "pipefail", "-c", commands[name]]
     else:
         title, argv = "molecule test -s %s" % name, ["molecule", "test", "-s", name]
     start = time.monotonic()
     say(lock, "=== %s: started (%s)" % (title, path))
+    if name in commands:
+        say(lock, "    %s" % commands[name])
     with open(path, "w") as log:
         # Unbuffered: the log follows the run (a pipe would hold it in blocks).
         process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE,
