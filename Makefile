@@ -53,6 +53,9 @@ help:
 prepare:
 	tools/prepare.sh
 
+# The commands are variables: make test runs them as one check (lint).
+YAMLLINT = yamllint --strict .
+ANSIBLE_LINT = ansible-lint --offline --strict
 yamllint: prepare
 	$(YAMLLINT)
 
@@ -62,8 +65,6 @@ ansible-lint: prepare
 # The changelog fragments and changelogs/changelog.yaml are well-formed, and
 # CHANGELOG.md is what changelog.yaml generates (it is never edited by hand).
 # The version_added rule is a unit test (tests/unit/test_version_added.py).
-YAMLLINT = yamllint --strict .
-ANSIBLE_LINT = ansible-lint --offline --strict
 CHANGELOG_LINT = antsibull-changelog lint \
 	&& antsibull-changelog lint-changelog-yaml --strict changelogs/changelog.yaml \
 	&& mkdir -p build \
