@@ -16,7 +16,15 @@ mirror_sync (3.x)         GET /api/health/checks/node-is-mirror-sync-...   rabbi
 virtual_hosts             GET /api/health/checks/virtual-hosts             rabbitmq-diagnostics check_virtual_hosts
 listeners                 the node's listeners (GET /api/overview), each   rabbitmq-diagnostics check_port_connectivity
                           connected to over TCP
+deprecated features used  GET /api/deprecated-features/used (3.13+)        rabbitmq-diagnostics
+                                                                           check_if_any_deprecated_features_are_used
 ========================  ===============================================  ==============================================
+
+The API is used only when the node serving it is the node asked about
+(``node``, as the CLI would address it): an API URL that reaches another
+member (a shared name, a load balancer) would answer for that member, so
+the first request checks ``/api/overview``'s ``node`` and, on a mismatch,
+the whole run goes to the CLI.
 
 A health check endpoint answers 503 when its check fails: that is a
 "not yet", not a reason to use the CLI. Any other failure of the API (no
@@ -50,6 +58,9 @@ CLI_CHECKS = {
 }
 
 CLUSTER_STATUS = ("rabbitmqctl", "cluster_status", "--formatter", "json")
+
+DEPRECATED_USED_API = "/api/deprecated-features/used"
+DEPRECATED_USED_CLI = ("rabbitmq-diagnostics", "check_if_any_deprecated_features_are_used", "--formatter", "json")
 
 # API failures that will not go away within a run: the CLI answers from then on.
 _LASTING = (401, 403, 404, 405)
@@ -101,19 +112,45 @@ def listener_addresses(listener):
     return _ANY_ADDRESS.get(address, (address,))
 
 
+def deprecated_names(text):
+    """Feature names in the JSON a failed ``check_if_any_deprecated_features_are_used --formatter json``
+    prints (on stderr); None when the text is not that JSON (an unknown command, an unreachable node)."""
+    try:
+        document = json.loads(text.strip())
+    except ValueError:
+        return None
+    names = document.get("deprecated_features") if isinstance(document, dict) else None
+    return sorted(str(name) for name in names) if isinstance(names, list) else None
+
+
 class NodeHealth(object):
     """Reads and checks one node: ``api`` a ManagementApi (or None: CLI only),
-    ``cli(tool, *args)`` returns (rc, stdout, stderr)."""
+    ``cli(tool, *args)`` returns (rc, stdout, stderr), ``node`` the node's name
+    (the API is used only when it serves that node; None: not checked)."""
 
-    def __init__(self, api, cli, connect=tcp_connect):
+    def __init__(self, api, cli, connect=tcp_connect, node=None):
         self.api = api
         self.cli = cli
         self.connect = connect
+        self.node = node
         self.read_from = set()
         self.api_problem = None
+        self._serving_checked = node is None
 
     def _api_usable(self):
-        return self.api is not None and self.api_problem is None
+        if self.api is None or self.api_problem is not None:
+            return False
+        if not self._serving_checked:
+            try:
+                serving = (self.api.get("/api/overview") or {}).get("node")
+            except ApiError as exc:
+                self._api_failed(exc)
+                return False
+            self._serving_checked = True
+            if serving != self.node:
+                self.api_problem = "the management API answers for %s, not %s" % (serving, self.node)
+                return False
+        return True
 
     def _api_failed(self, exc):
         """Note why the API did not answer; a lasting failure sends the rest of the run to the CLI."""
@@ -163,6 +200,24 @@ class NodeHealth(object):
         closed = ["%s (port %s)" % (entry.get("protocol"), entry.get("port")) for entry in listeners
                   if not any(self.connect(address, int(entry["port"])) for address in listener_addresses(entry))]
         return ("no connection to %s" % ", ".join(closed)) if closed else None
+
+    def deprecated_features_used(self):
+        """Names of the deprecated features the cluster uses ([] when none), over the API or from the CLI."""
+        if self._api_usable():
+            try:
+                used = self.api.get(DEPRECATED_USED_API) or []
+                self.read_from.add("api")
+                return sorted(entry.get("name", "") for entry in used)
+            except ApiError as exc:
+                self._api_failed(exc)
+        rc, out, err = self.cli(*DEPRECATED_USED_CLI)
+        self.read_from.add("cli")
+        if rc == 0:
+            return []
+        names = deprecated_names(err) or deprecated_names(out)
+        if not names:
+            raise HealthError("%s failed (rc=%s): %s" % (" ".join(DEPRECATED_USED_CLI), rc, (err or out).strip()[:300]))
+        return names
 
     def check(self, name):
         """None when the check passes, else why it does not (yet)."""

@@ -27,6 +27,11 @@ description:
     reason than the check itself (no listener yet, a refused login, an
     endpoint the version lacks, a TLS failure) goes through the CLI;
     RV(read_from) says which was used.
+  - The API is used only when it answers for the node asked about (O(node)). An O(api_url) that reaches
+    another node (a shared name, a load balancer) would answer for that node, so the first request reads
+    C(/api/overview) and, when it names another node, every answer comes from the CLI.
+  - With O(deprecated_features), also lists the deprecated features the cluster uses (RabbitMQ 3.13 and
+    later; C(/api/deprecated-features/used) or C(check_if_any_deprecated_features_are_used)).
   - Read-only; never reports a change.
 author:
   - mqops contributors (!UNKNOWN)
@@ -62,6 +67,12 @@ options:
         O(no_alarms).
     type: bool
     default: false
+  deprecated_features:
+    description:
+      - Return the deprecated features the cluster uses (RV(deprecated_features_used)), read once (not waited
+        on). RabbitMQ 3.13 and later.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for everything asked to pass, checking again every O(delay) seconds. V(0) checks
@@ -73,7 +84,9 @@ options:
     type: int
     default: 2
   node:
-    description: Node name for the CLI tools. Default C(rabbit@) and the short host name.
+    description:
+      - Name of the node checked - the node the CLI tools address, and the node the API must answer for.
+        Default C(rabbit@) and the short host name.
     type: str
   api_url:
     description:
@@ -138,6 +151,19 @@ cluster_status:
   type: dict
   sample: {"disk_nodes": ["rabbit@mq1", "rabbit@mq2"], "ram_nodes": [], "running_nodes": ["rabbit@mq1", "rabbit@mq2"],
            "alarms": [], "versions": {"rabbit@mq1": {"rabbitmq_version": "4.3.6", "erlang_version": "29.1"}}}
+deprecated_features_used:
+  description: Names of the deprecated features the cluster uses; empty when it uses none.
+  returned: when O(deprecated_features) is true
+  type: list
+  elements: str
+  sample: [transient_nonexcl_queues]
+api_problem:
+  description:
+    - Why the API stopped being used during the run (a refused login, an endpoint the version lacks, an API
+      answering for another node); empty when it was not given or answered throughout.
+  returned: always
+  type: str
+  sample: the management API answers for rabbit@mq2, not rabbit@mq1
 read_from:
   description: Where the answers came from - V(api), V(cli), or both when the API did not answer every time.
   returned: always
@@ -157,6 +183,7 @@ seconds:
 """
 
 import copy
+import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -179,6 +206,7 @@ ARGUMENT_SPEC = dict(
     running=dict(type="list", elements="str", default=[]),
     no_alarms=dict(type="bool", default=False),
     status=dict(type="bool", default=False),
+    deprecated_features=dict(type="bool", default=False),
     timeout=dict(type="int", default=0),
     delay=dict(type="int", default=2),
     node=dict(type="str"),
@@ -218,7 +246,8 @@ def main():
                             validate_certs=params["validate_certs"], ca_path=params["ca_path"],
                             client_cert=params["client_cert"], client_key=params["client_key"],
                             use_proxy=params["use_proxy"])
-    health = NodeHealth(api, cli_runner(module, params["node"]))
+    node = params["node"] or "rabbit@" + socket.gethostname().split(".")[0]
+    health = NodeHealth(api, cli_runner(module, params["node"]), node=node)
     read_status = params["status"] or bool(params["running"]) or params["no_alarms"]
 
     started = time.monotonic()
@@ -242,8 +271,17 @@ def main():
             break
         time.sleep(params["delay"])
 
+    used = None
+    if params["deprecated_features"]:
+        try:
+            used = health.deprecated_features_used()
+        except HealthError as exc:
+            pending.append(str(exc))
+
     result = dict(changed=False, read_from=sorted(health.read_from), rounds=rounds,
-                  seconds=round(time.monotonic() - started, 2))
+                  seconds=round(time.monotonic() - started, 2), api_problem=health.api_problem or "")
+    if used is not None:
+        result["deprecated_features_used"] = used
     if status is not None:
         result["cluster_status"] = status
     if pending:

@@ -8,6 +8,7 @@ numbered; every confirmed one must arrive on green.
 import hashlib
 import json
 import os
+import re
 import time
 
 import pika
@@ -262,3 +263,29 @@ def test_4_0_to_4_3_in_place_is_refused_naming_the_migration(host):
     assert probe.recap_changed(result.stdout) == 0
     assert host.package("rabbitmq-server").version == version
     assert host.check_output("systemctl show -p MainPID --value rabbitmq-server") == pid
+
+
+SERVER = os.path.join(PROJECT_DIR, "playbooks", "server.yml")
+
+
+def test_deprecated_features_in_use_are_named_by_a_no_op_run(host, hostvars):
+    """RabbitMQ 4.0 still permits transient non-exclusive queues (a deprecated
+    feature 4.3 denies): a cluster that uses one is told so by name at the end
+    of a run, read over the management API, and nothing changes."""
+    if host.backend.get_hostname() != "old40":
+        pytest.skip("runs on old40 (RabbitMQ 4.0)")
+    admin = (hostvars.get("rabbitmq_server_admin_user", "admin"), hostvars["rabbitmq_server_admin_password"])
+    queue = api(probe.docker_address("old40"), "queues/%2F/deprecated-transient")
+    assert probe.http_request("PUT", queue, *admin, body={"durable": False, "auto_delete": False}) in (201, 204)
+    try:
+        result = probe.run_playbook(SERVER, "--limit", "old40", "-v")
+    finally:
+        assert probe.http_request("DELETE", queue, *admin) == 204
+    text = " ".join(result.output.split())
+    assert ("WARNING: cluster blue40 uses deprecated features that a later RabbitMQ removes: "
+            "transient_nonexcl_queues. Stop using them") in text, text[-3000:]
+    block = result.stdout.split("Read the deprecated features the cluster uses", 1)[1].split("TASK [", 1)[0]
+    reads = [re.findall(r"\w+", found) for found in
+             re.findall(r'"?read_from"?:\s*(\[[^\]]*\]|(?:\s*\n\s*- \w+)+)', block)]
+    assert reads == [["api"]], block
+    assert probe.recap_changed(result.stdout) == 0

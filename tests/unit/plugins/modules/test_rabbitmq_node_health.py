@@ -52,6 +52,7 @@ class Broker(object):
         self.password = PASSWORD
         self.listener_port = listener_port
         self.requests = []
+        self.deprecated_used = []
 
     def answer(self, path):
         if path in self.missing:
@@ -73,6 +74,9 @@ class Broker(object):
                 self.quorum_critical -= 1
                 return 503, {"status": "failed", "reason": "There are quorum queues that would lose their quorum"}
             return 200, {"status": "ok"}
+        if path == "/api/deprecated-features/used":
+            return 200, [{"name": name, "desc": "", "deprecation_phase": "permitted_by_default", "provided_by": "rabbit"}
+                         for name in self.deprecated_used]
         if path in ("/api/health/checks/virtual-hosts", "/api/health/checks/node-is-mirror-sync-critical"):
             return 200, {"status": "ok"}
         return 404, {"error": "Object Not Found", "reason": "Not Found"}
@@ -125,14 +129,22 @@ class FakeCli(object):
     def __init__(self, failing=()):
         self.calls = []
         self.failing = set(failing)
+        self.deprecated_used = []
 
     def __call__(self, module, cmd, *args, **kwargs):
         self.calls.append(" ".join([cmd[0].rsplit("/", 1)[-1]] + [c for c in cmd[1:] if c != "-q"]))
-        command = cmd[-1] if cmd[-1] != "json" else "cluster_status"
+        words = [c for c in cmd[1:] if c != "-q"]
+        if words[:1] == ["-n"]:
+            words = words[2:]
+        command = words[0]
         if command in self.failing:
             return 69, "", "Error: %s failed" % command
         if command == "cluster_status":
             return 0, json.dumps(CLI_STATUS), ""
+        if command == "check_if_any_deprecated_features_are_used" and self.deprecated_used:
+            # What RabbitMQ 4.x prints (on stderr) with -q --formatter json.
+            return 69, "", json.dumps({"deprecated_features": self.deprecated_used, "result": "error",
+                                       "message": "Cluster reported deprecated features in use"})
         return 0, "", ""
 
 
@@ -164,6 +176,7 @@ def run(args, expect=AnsibleExitJson):
 
 
 def api_args(broker, **extra):
+    extra.setdefault("node", NODES[0])
     return dict(api_url=broker.url, api_password=PASSWORD, **extra)
 
 
@@ -239,8 +252,9 @@ def test_a_refused_login_sends_the_rest_of_the_run_to_the_cli(broker, cli):
     broker.password = "another"
     result = run(api_args(broker, checks=["quorum_plus_one", "virtual_hosts"], status=True))
     assert result["read_from"] == ["cli"]
-    # One refused request, then the CLI only.
-    assert broker.requests == ["/api/health/checks/node-is-quorum-critical"]
+    # One refused request (the check of which node serves the API), then the CLI only.
+    assert broker.requests == ["/api/overview"]
+    assert result["api_problem"] == "GET /api/overview: HTTP 401: Login failed"
     assert len(cli.calls) == 3
 
 
@@ -248,7 +262,7 @@ def test_an_endpoint_the_version_lacks_goes_through_the_cli(broker, cli):
     broker.missing = {"/api/health/checks/node-is-mirror-sync-critical"}
     result = run(api_args(broker, checks=["mirror_sync"]))
     assert result["read_from"] == ["cli"]
-    assert cli.calls == ["rabbitmq-diagnostics check_if_node_is_mirror_sync_critical"]
+    assert cli.calls == ["rabbitmq-diagnostics -n rabbit@mq1 check_if_node_is_mirror_sync_critical"]
 
 
 def test_no_listener_yet_uses_the_cli_for_that_round_only(cli, listener):
@@ -339,3 +353,71 @@ def test_a_503_is_a_failed_check_and_other_errors_fall_back():
     assert broken.check("quorum_plus_one") is None and len(calls) == 1
     # A 500 is not lasting: the next check tries the API again.
     assert broken.api_problem is None
+
+
+# --- the node the API answers for ------------------------------------------------
+
+
+def test_an_api_answering_for_another_node_is_not_used(broker, cli):
+    # The URL reaches rabbit@mq1 (a shared name, another host's address) while
+    # the node asked about is rabbit@mq2: its view must come from itself.
+    result = run(api_args(broker, node=NODES[1], status=True, running=NODES, checks=["virtual_hosts"]))
+    assert result["read_from"] == ["cli"]
+    assert broker.requests == ["/api/overview"]
+    assert result["api_problem"] == "the management API answers for rabbit@mq1, not rabbit@mq2"
+    assert cli.calls == ["rabbitmq-diagnostics -n rabbit@mq2 check_virtual_hosts",
+                         "rabbitmqctl -n rabbit@mq2 cluster_status --formatter json"]
+
+
+def test_without_node_the_api_must_answer_for_this_host(broker, cli, monkeypatch):
+    monkeypatch.setattr(rabbitmq_node_health.socket, "gethostname", lambda: "mq1.example.com")
+    result = run(dict(api_url=broker.url, api_password=PASSWORD, status=True))
+    assert result["read_from"] == ["api"] and cli.calls == [] and result["api_problem"] == ""
+    monkeypatch.setattr(rabbitmq_node_health.socket, "gethostname", lambda: "mq3")
+    result = run(dict(api_url=broker.url, api_password=PASSWORD, status=True))
+    assert result["read_from"] == ["cli"] and cli.calls == ["rabbitmqctl cluster_status --formatter json"]
+
+
+# --- deprecated features in use ---------------------------------------------------
+
+
+def test_deprecated_features_over_the_api(broker, cli):
+    result = run(api_args(broker, deprecated_features=True))
+    assert result["deprecated_features_used"] == [] and result["read_from"] == ["api"] and cli.calls == []
+    broker.deprecated_used = ["transient_nonexcl_queues", "global_qos"]
+    result = run(api_args(broker, deprecated_features=True))
+    assert result["deprecated_features_used"] == ["global_qos", "transient_nonexcl_queues"]
+    assert result["changed"] is False and "cluster_status" not in result
+
+
+def test_deprecated_features_from_the_cli(cli):
+    result = run(dict(deprecated_features=True))
+    assert result["deprecated_features_used"] == [] and result["read_from"] == ["cli"]
+    assert cli.calls == ["rabbitmq-diagnostics check_if_any_deprecated_features_are_used --formatter json"]
+    cli.deprecated_used = ["transient_nonexcl_queues"]
+    assert run(dict(deprecated_features=True))["deprecated_features_used"] == ["transient_nonexcl_queues"]
+
+
+def test_deprecated_features_on_a_version_without_the_endpoint_use_the_cli(broker, cli):
+    broker.missing = {"/api/deprecated-features/used"}
+    cli.deprecated_used = ["classic_queue_mirroring"]
+    result = run(api_args(broker, deprecated_features=True))
+    assert result["deprecated_features_used"] == ["classic_queue_mirroring"] and result["read_from"] == ["cli"]
+
+
+def test_deprecated_features_unreadable_fail_with_the_cli_output(cli):
+    # RabbitMQ 3.12 and older: no such command - not mistaken for feature names.
+    cli.failing = {"check_if_any_deprecated_features_are_used"}
+    result = run(dict(deprecated_features=True), expect=AnsibleFailJson)
+    assert "check_if_any_deprecated_features_are_used --formatter json failed (rc=69): Error:" in result["msg"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"deprecated_features": ["a_b", "c"], "result": "error"}', ["a_b", "c"]),
+    ('{"result": "ok"}', None),
+    ("Error: command not found", None),
+    ("", None),
+    ("[1, 2]", None),
+])
+def test_deprecated_names(text, expected):
+    assert node_health.deprecated_names(text) == expected
