@@ -106,6 +106,35 @@ def status_from_api(nodes, alarms, overview):
     }
 
 
+def full_status_from_api(nodes, alarms, overview, feature_flags, node_stats):
+    """``cluster_status --formatter json`` as far as the roles read it, from the API; None when the API
+    cannot tell a drained node (``being_drained`` in /api/nodes: RabbitMQ 3.13 and later).
+
+    status_from_api's keys, plus ``maintenance_status`` (from ``being_drained``), ``listeners`` per node
+    (GET /api/overview: every node's, as cluster_status lists them), ``feature_flags`` (GET
+    /api/feature-flags: the same list the CLI prints), ``partitions`` (GET /api/nodes with statistics, the
+    nodes each node cannot reach; emitted every few seconds) and ``cluster_name``.
+    """
+    nodes = nodes or []
+    if not nodes or any("being_drained" not in entry for entry in nodes):
+        return None
+    status = status_from_api(nodes, alarms, overview)
+    status["maintenance_status"] = dict(
+        (entry["name"], "under maintenance" if entry.get("being_drained") else "not under maintenance")
+        for entry in nodes)
+    listeners = dict((entry["name"], []) for entry in nodes)
+    for entry in overview.get("listeners") or []:
+        listeners.setdefault(entry.get("node"), []).append(
+            {"interface": entry.get("ip_address"), "port": entry.get("port"), "protocol": entry.get("protocol")})
+    status["listeners"] = listeners
+    status["feature_flags"] = [dict((key, flag.get(key)) for key in ("name", "state", "stability", "desc"))
+                               for flag in feature_flags or []]
+    status["partitions"] = dict((entry["name"], entry["partitions"]) for entry in node_stats or []
+                                if entry.get("partitions"))
+    status["cluster_name"] = overview.get("cluster_name", "")
+    return status
+
+
 def listener_addresses(listener):
     """Where to connect to a listener: its own address, or loopback for a wildcard one."""
     address = listener.get("ip_address") or "0.0.0.0"
@@ -135,6 +164,8 @@ class NodeHealth(object):
         self.node = node
         self.read_from = set()
         self.api_problem = None
+        # The last failed request, lasting or not.
+        self.api_error = None
         self._serving_checked = node is None
 
     def _api_usable(self):
@@ -154,6 +185,7 @@ class NodeHealth(object):
 
     def _api_failed(self, exc):
         """Note why the API did not answer; a lasting failure sends the rest of the run to the CLI."""
+        self.api_error = str(exc)
         if exc.status in _LASTING:
             self.api_problem = str(exc)
 
@@ -175,6 +207,25 @@ class NodeHealth(object):
             return json.loads(out)
         except ValueError:
             raise HealthError("rabbitmqctl cluster_status did not print JSON: %s" % out.strip()[:300])
+
+    def full_status_over_api(self):
+        """The node's full view of its cluster over the API (full_status_from_api), or None when the API is
+        not given, does not answer for the node, or cannot tell a drained node: the caller asks the CLI."""
+        if not self._api_usable():
+            return None
+        try:
+            nodes = self.api.get("/api/nodes?disable_stats=true")
+            if not nodes or any("being_drained" not in entry for entry in nodes):
+                self.api_problem = "the management API does not say which nodes are drained (RabbitMQ before 3.13)"
+                return None
+            status = full_status_from_api(nodes, self._alarms_over_api(), self.api.get("/api/overview") or {},
+                                          self.api.get("/api/feature-flags"),
+                                          self.api.get("/api/nodes?columns=name,partitions"))
+        except ApiError as exc:
+            self._api_failed(exc)
+            return None
+        self.read_from.add("api")
+        return status
 
     def _alarms_over_api(self):
         """The resource alarms in effect in the cluster: [] when the check passes, else what it lists."""

@@ -14,8 +14,10 @@ short_description: The state of the local RabbitMQ node, from systemd and one CL
 version_added: 1.0.0
 description:
   - Reads the service unit's state (C(systemctl show)) and, when the unit is
-    active, the node's view of its cluster (C(rabbitmqctl cluster_status
-    --formatter json), one Erlang VM start), and classifies the node as
+    active, the node's view of its cluster - over the node's management API
+    with O(api_url) and O(api_password) (RabbitMQ 3.13 and later, a few
+    requests of milliseconds each), else with C(rabbitmqctl cluster_status
+    --formatter json) (one Erlang VM start) - and classifies the node as
     V(running), V(app_stopped) (the service runs but the RabbitMQ application
     was stopped, for example with C(rabbitmqctl stop_app)), V(restart_loop)
     (systemd keeps restarting a node that does not boot), V(failed),
@@ -72,13 +74,37 @@ options:
     type: list
     elements: path
     default: []
+  api_url:
+    description:
+      - Base URL of the node's own management API, as seen from this host. With O(api_password), a running
+        node's view of its cluster is read over it (C(/api/overview), C(/api/nodes), C(/api/feature-flags),
+        C(/api/health/checks/alarms)) instead of the CLI.
+      - The CLI answers instead when the API is unreachable (the RabbitMQ application stopped, still
+        booting), refuses the login, answers for another node than O(node), or cannot tell a drained node
+        (RabbitMQ before 3.13); RV(read_from) and RV(api_problem) say which and why.
+    type: str
+  api_user:
+    description: User to log in to the API as (the C(monitoring) or C(administrator) tag).
+    type: str
+    default: admin
+  api_password:
+    description: Password of O(api_user).
+    type: str
+  api_timeout:
+    description: Seconds each API request may take.
+    type: int
+    default: 10
+  ca_path:
+    description: CA bundle (PEM) that verifies an HTTPS O(api_url).
+    type: path
   client_cert:
     description:
       - A client certificate (PEM) for the management API to check, with O(client_key) - the checks the API
-        modules make before their first request (see RV(client_files)). Nothing connects with it.
+        modules make before their first request (see RV(client_files)) - and to present to an HTTPS
+        O(api_url) when both can be used.
     type: path
   client_key:
-    description: The private key (PEM) of O(client_cert) to check. Only its path is ever shown.
+    description: The private key (PEM) of O(client_cert). Only its path is ever shown.
     type: path
 attributes:
   check_mode:
@@ -130,9 +156,23 @@ service:
   returned: always
   type: dict
 cluster_status:
-  description: C(rabbitmqctl cluster_status --formatter json) of a running node, else null.
+  description:
+    - The running node's view of its cluster, else null - C(rabbitmqctl cluster_status --formatter json), or
+      from the API the keys the roles read (C(disk_nodes), C(ram_nodes), C(running_nodes), C(alarms),
+      C(maintenance_status), C(listeners), C(feature_flags), C(partitions), C(cluster_name), and C(versions) of
+      the serving node only).
   returned: always
   type: dict
+read_from:
+  description: Where RV(cluster_status) came from - V(api), V(cli), or empty when the node was not read.
+  returned: always
+  type: str
+  sample: api
+api_problem:
+  description: Why the API was given but the CLI answered; empty otherwise.
+  returned: always
+  type: str
+  sample: "GET /api/overview: HTTP 401: Login failed"
 boot_error:
   description: The node's boot error from its logs (condensed), when read.
   returned: always
@@ -187,12 +227,14 @@ client_files:
 """
 
 import hashlib
+import json
 import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, node_state
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import tls_file_findings
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ManagementApi, tls_file_findings
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.node_health import NodeHealth
 
 
 def _read(path, tail_bytes=200000):
@@ -271,6 +313,26 @@ def _can_connect(address, port, timeout=2):
         return False
 
 
+def _status_over_api(params, node, client_files):
+    """(the node's view of its cluster over its management API or None, why not) - None sends the caller to
+    the CLI: no API given, TLS files that cannot be used, the API unreachable or refusing, answering for
+    another node, or too old to tell a drained node."""
+    if not (params["api_url"] and params["api_password"]):
+        return None, ""
+    https = params["api_url"].lower().startswith("https://")
+    unusable = tls_file_findings(ca_path=params["ca_path"]) + (client_files if https else [])
+    if unusable:
+        return None, "; ".join("%(option)s %(path)s: %(problem)s" % finding for finding in unusable)
+    use_cert = https and params["client_cert"] and params["client_key"]
+    api = ManagementApi(params["api_url"], params["api_user"], params["api_password"], timeout=params["api_timeout"],
+                        ca_path=params["ca_path"] if https else None,
+                        client_cert=params["client_cert"] if use_cert else None,
+                        client_key=params["client_key"] if use_cert else None, use_proxy=False)
+    health = NodeHealth(api, cli=None, node=node)
+    status = health.full_status_over_api()
+    return status, ("" if status is not None else health.api_problem or health.api_error or "no answer")
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -283,6 +345,11 @@ def main():
             erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
             paths=dict(type="list", elements="path", default=[]),
+            api_url=dict(type="str"),
+            api_user=dict(type="str", default="admin"),
+            api_password=dict(type="str", no_log=True),
+            api_timeout=dict(type="int", default=10),
+            ca_path=dict(type="path"),
             client_cert=dict(type="path"),
             # A path, not the key itself.
             client_key=dict(type="path", no_log=False),
@@ -297,10 +364,16 @@ def main():
         module.fail_json(msg="systemctl show %s failed: %s" % (module.params["service"], err or out))
     service = node_state.parse_systemctl_show(out)
     cli = (None, "", "")
+    read_from, api_problem = "", ""
+    client_files = tls_file_findings(client_cert=module.params["client_cert"], client_key=module.params["client_key"])
     rabbitmqctl = module.get_bin_path("rabbitmqctl")
     if service.get("ActiveState") == "active" and rabbitmqctl:
-        cli = module.run_command([rabbitmqctl, "-q", "-n", node, "-t", str(module.params["timeout"]),
-                                  "cluster_status", "--formatter", "json"])
+        api_status, api_problem = _status_over_api(module.params, node, client_files)
+        if api_status is not None:
+            cli, read_from = (0, json.dumps(api_status), ""), "api"
+        else:
+            cli, read_from = module.run_command([rabbitmqctl, "-q", "-n", node, "-t", str(module.params["timeout"]),
+                                                 "cluster_status", "--formatter", "json"]), "cli"
     elif not rabbitmqctl and service.get("LoadState") != "not-found":
         service["LoadState"] = "not-found"
     state, status, maintenance = node_state.classify(service, cli[0], cli[1], cli[2], node)
@@ -312,15 +385,14 @@ def main():
     installed = _dpkg_versions(module, module.params["package"], module.params["erlang_package"])
     result = dict(changed=False, state=state, node=node, maintenance=maintenance, maintenance_evidence=evidence,
                   service=service,
-                  cluster_status=status, boot_error="", cli_error="",
+                  cluster_status=status, read_from=read_from, api_problem=api_problem, boot_error="", cli_error="",
                   package_version=installed[module.params["package"]],
                   erlang_version=installed[module.params["erlang_package"]],
                   cookie_sha256=_sha256(module.params["cookie_path"]),
                   nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")),
                   plugins=[],
                   exists=dict((path, os.path.lexists(path)) for path in module.params["paths"]),
-                  client_files=tls_file_findings(client_cert=module.params["client_cert"],
-                                                 client_key=module.params["client_key"]))
+                  client_files=client_files)
     plugins_dir = config_check.find_plugins_dir()
     if result["package_version"] and plugins_dir:
         result["plugins"] = shipped_plugins(os.listdir(plugins_dir))

@@ -274,5 +274,6 @@ def test_rolling_erlang_upgrade_under_load_loses_nothing(once, members, addresse
     assert sorted(status["running_nodes"]) == sorted("rabbit@%s" % m for m in members)
     # Nothing needed healing (the heal report; its task's name holds "healed" too).
     assert "healed: rabbit@" not in result.output, result.output[-4000:]
+    # RabbitMQ 3.10: the API cannot tell a drained node, the node's state comes from the CLI.
     probe.assert_no_op_run(probe.run_playbook(CONVERGE, "-v", "-e", json.dumps({"rabbitmq_server_erlang_version": NEW_ERLANG})),
-                           members)
+                           members, state_over_api=False)

@@ -188,3 +188,138 @@ def test_client_files_are_checked_without_running_anything_more(patched, monkeyp
         dict(option="client_cert", path="/nonexistent/c.pem", problem="no such file"),
         dict(option="client_key", path="/nonexistent/c.key", problem="no such file")]
     assert run_module(rabbitmq_node_info.main, {"node": "rabbit@node1"})["client_files"] == []
+
+
+# --- the node's view over its management API ---------------------------------------
+
+ACTIVE = "ActiveState=active\nSubState=running\nNRestarts=0\nLoadState=loaded\n"
+API = {"api_url": "http://127.0.0.1:15672", "api_password": "info-Pa55word", "node": "rabbit@node1"}
+
+
+class FakeApi(object):
+    """ManagementApi's get() from canned answers; an ApiError instance is raised."""
+
+    answers = {}
+    made = []
+
+    def __init__(self, url, user, password, **kwargs):
+        FakeApi.made.append(dict(kwargs, url=url, user=user))
+        self.requests = []
+
+    def get(self, path):
+        self.requests.append(path)
+        answer = self.answers[path]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def broker_answers(drained=False, being_drained=True, serving="rabbit@node1", partitions=()):
+    nodes = [{"name": n, "type": "disc", "running": True} for n in ("rabbit@node1", "rabbit@node2")]
+    if being_drained:
+        for entry in nodes:
+            entry["being_drained"] = drained and entry["name"] == "rabbit@node1"
+    return {
+        "/api/overview": {"node": serving, "cluster_name": "prod", "rabbitmq_version": "4.3.6", "erlang_version": "29",
+                          "listeners": [{"node": "rabbit@node1", "protocol": "amqp", "ip_address": "::", "port": 5672},
+                                        {"node": "rabbit@node2", "protocol": "amqp", "ip_address": "::", "port": 5672}]},
+        "/api/nodes?disable_stats=true": nodes,
+        "/api/health/checks/alarms": {"status": "ok"},
+        "/api/feature-flags": [{"name": "khepri_db", "state": "enabled", "stability": "stable", "desc": "Khepri",
+                                "provided_by": "rabbit", "callbacks": []}],
+        "/api/nodes?columns=name,partitions": [{"name": "rabbit@node1", "partitions": list(partitions)},
+                                               {"name": "rabbit@node2", "partitions": []}],
+    }
+
+
+@pytest.fixture
+def api(patched, monkeypatch):
+    FakeApi.made = []
+    FakeApi.answers = broker_answers()
+    monkeypatch.setattr(rabbitmq_node_info, "ManagementApi", FakeApi)
+    monkeypatch.setattr(rabbitmq_node_info, "_can_connect", lambda address, port: True)
+    return FakeApi
+
+
+def test_running_node_over_the_api_starts_no_erlang_vm(api, monkeypatch):
+    run = answers(monkeypatch, ACTIVE)
+    result = run_module(rabbitmq_node_info.main, API)
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
+    assert result["read_from"] == "api" and result["api_problem"] == ""
+    assert result["state"] == "running" and result["maintenance"] is False
+    status = result["cluster_status"]
+    assert status["disk_nodes"] == ["rabbit@node1", "rabbit@node2"] and status["running_nodes"] == status["disk_nodes"]
+    assert status["feature_flags"] == [{"name": "khepri_db", "state": "enabled", "stability": "stable", "desc": "Khepri"}]
+    assert status["partitions"] == {} and status["alarms"] == [] and status["cluster_name"] == "prod"
+    assert status["listeners"]["rabbit@node1"] == [{"interface": "::", "port": 5672, "protocol": "amqp"}]
+    assert status["versions"] == {"rabbit@node1": {"rabbitmq_version": "4.3.6", "erlang_version": "29"}}
+    assert "info-Pa55word" not in json.dumps(result)
+    assert api.made[0]["use_proxy"] is False
+
+
+def test_drained_node_and_partitions_over_the_api(api, monkeypatch):
+    api.answers = broker_answers(drained=True, partitions=["rabbit@node2"])
+    answers(monkeypatch, ACTIVE)
+    monkeypatch.setattr(rabbitmq_node_info, "_can_connect", mock.Mock(side_effect=AssertionError("no probe")))
+    result = run_module(rabbitmq_node_info.main, API)
+    assert result["maintenance"] is True and result["maintenance_evidence"] == "cluster_status"
+    assert result["cluster_status"]["partitions"] == {"rabbit@node1": ["rabbit@node2"]}
+
+
+def test_drained_node_with_its_mark_not_committed_is_found_by_its_closed_listeners(api, monkeypatch):
+    answers(monkeypatch, ACTIVE)
+    monkeypatch.setattr(rabbitmq_node_info, "_can_connect", lambda address, port: False)
+    result = run_module(rabbitmq_node_info.main, API)
+    assert result["read_from"] == "api" and result["maintenance"] is True
+    assert result["maintenance_evidence"] == "client listeners closed: amqp 5672"
+
+
+@pytest.mark.parametrize("answers_for, problem", [
+    # RabbitMQ before 3.13: /api/nodes does not say which node is drained.
+    (dict(being_drained=False), "the management API does not say which nodes are drained (RabbitMQ before 3.13)"),
+    # The URL reaches another member.
+    (dict(serving="rabbit@node2"), "the management API answers for rabbit@node2, not rabbit@node1"),
+])
+def test_the_cli_answers_when_the_api_cannot(api, monkeypatch, answers_for, problem):
+    api.answers = broker_answers(**answers_for)
+    cluster = {"running_nodes": ["rabbit@node1"], "maintenance_status": {"rabbit@node1": "not under maintenance"}}
+    run = answers(monkeypatch, ACTIVE, (0, json.dumps(cluster), ""))
+    result = run_module(rabbitmq_node_info.main, API)
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS, DPKG]
+    assert result["read_from"] == "cli" and result["api_problem"] == problem
+    assert result["cluster_status"] == cluster and result["state"] == "running"
+
+
+def test_a_stopped_application_refuses_the_connection_and_the_cli_says_why(api, monkeypatch):
+    from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
+    api.answers = {"/api/overview": ApiError("GET", "/api/overview", None, "[Errno 111] Connection refused")}
+    answers(monkeypatch, ACTIVE, (64, "", "Error: this command requires the 'rabbit' app to be running on the target node."))
+    result = run_module(rabbitmq_node_info.main, API)
+    assert result["state"] == "app_stopped" and result["read_from"] == "cli"
+    assert result["api_problem"] == "GET /api/overview: cannot reach the management API: [Errno 111] Connection refused"
+
+
+def test_a_refused_login_falls_back_and_never_shows_the_password(api, monkeypatch):
+    from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
+    api.answers = {"/api/overview": ApiError("GET", "/api/overview", 401, "Login failed")}
+    cluster = {"running_nodes": ["rabbit@node1"]}
+    answers(monkeypatch, ACTIVE, (0, json.dumps(cluster), ""))
+    result = run_module(rabbitmq_node_info.main, API)
+    assert result["read_from"] == "cli" and result["api_problem"] == "GET /api/overview: HTTP 401: Login failed"
+    assert "info-Pa55word" not in json.dumps(result)
+
+
+def test_stopped_node_is_not_asked_over_the_api(api, monkeypatch):
+    run = answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n")
+    result = run_module(rabbitmq_node_info.main, API)
+    assert api.made == [] and [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
+    assert result["read_from"] == "" and result["state"] == "stopped"
+
+
+def test_unusable_tls_files_send_the_read_to_the_cli(api, monkeypatch, tmp_path):
+    cluster = {"running_nodes": ["rabbit@node1"]}
+    answers(monkeypatch, ACTIVE, (0, json.dumps(cluster), ""))
+    missing = str(tmp_path / "ca.pem")
+    result = run_module(rabbitmq_node_info.main, dict(API, api_url="https://node1:15671", ca_path=missing))
+    assert api.made == [] and result["read_from"] == "cli"
+    assert result["api_problem"] == "ca_path %s: no such file" % missing
