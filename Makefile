@@ -106,9 +106,9 @@ galaxy: prepare
 # much earlier in the other lane, which then runs ansible-test, lint and the
 # integration tests (run_scenarios.py --then) instead of their running
 # before or after every scenario. Measured 2026-12-05, fresh clone: heavy
-# lane 855 + 1015 + 451 s; light lane 1224 s of scenarios, then sanity
-# 335 s, lint 53 s, integration 154 s, done before the heavy lane; make test
-# 2406 s in all (the previous layout - lint before and the integration
+# lane 930 + 1002 + 485 s; light lane 1279 s of scenarios, then sanity
+# 381 s, lint 54 s, integration 170 s, done before the heavy lane; make test
+# 2512 s in all (the previous layout - lint before and the integration
 # tests after the scenarios, ansible-test beside the first ones - took
 # 2958 s in CI). make test fails if any of
 # them failed, after all have run; each one's output is in
