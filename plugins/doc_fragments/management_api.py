@@ -51,6 +51,25 @@ notes:
     O(use_proxy)).
 """
 
+    # Read-only modules that ask the node's own API when given one and the
+    # CLI otherwise (mqops.rabbitmq.management_api.optional_login):
+    # OPTIONAL_API_ARGUMENT_SPEC in plugins/module_utils/http_api.py; each
+    # module documents its own api_url (no default: without it, the CLI).
+    OPTIONAL_LOGIN = r"""
+options:
+  api_user:
+    description: User to log in to the API as (it needs the C(monitoring) or C(administrator) tag).
+    type: str
+    default: admin
+  api_password:
+    description: Password of O(api_user). Without it the API is not used.
+    type: str
+  api_timeout:
+    description: Seconds each API request may take.
+    type: int
+    default: 10
+"""
+
     # How a module reaches an https:// api_url, and through which proxy
     # (mqops.rabbitmq.management_api.tls): every module with api_url.
     TLS = r"""

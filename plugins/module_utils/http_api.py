@@ -51,6 +51,15 @@ API_ARGUMENT_SPEC = dict(
     client_key=dict(type="path", no_log=False),
     use_proxy=dict(type="bool", default=True),
 )
+# Read-only modules that use the node's own API when given one and the CLI
+# otherwise (doc fragment mqops.rabbitmq.management_api.optional_login, and
+# api_url documented by each): no default URL, no password required.
+OPTIONAL_API_ARGUMENT_SPEC = dict(
+    api_url=dict(type="str"),
+    api_user=dict(type="str", default="admin"),
+    api_password=dict(type="str", no_log=True),
+    api_timeout=dict(type="int", default=10),
+)
 # AnsibleModule(required_together=...): a certificate is useless without its key.
 API_REQUIRED_TOGETHER = [["client_cert", "client_key"]]
 

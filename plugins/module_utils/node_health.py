@@ -106,6 +106,11 @@ def status_from_api(nodes, alarms, overview):
     }
 
 
+def tells_drained(nodes):
+    """Whether GET /api/nodes says which nodes are drained (``being_drained``: RabbitMQ 3.13 and later)."""
+    return bool(nodes) and all("being_drained" in entry for entry in nodes)
+
+
 def full_status_from_api(nodes, alarms, overview, feature_flags, node_stats):
     """``cluster_status --formatter json`` as far as the roles read it, from the API; None when the API
     cannot tell a drained node (``being_drained`` in /api/nodes: RabbitMQ 3.13 and later).
@@ -115,8 +120,7 @@ def full_status_from_api(nodes, alarms, overview, feature_flags, node_stats):
     /api/feature-flags: the same list the CLI prints), ``partitions`` (GET /api/nodes with statistics, the
     nodes each node cannot reach; emitted every few seconds) and ``cluster_name``.
     """
-    nodes = nodes or []
-    if not nodes or any("being_drained" not in entry for entry in nodes):
+    if not tells_drained(nodes):
         return None
     status = status_from_api(nodes, alarms, overview)
     status["maintenance_status"] = dict(
@@ -215,7 +219,7 @@ class NodeHealth(object):
             return None
         try:
             nodes = self.api.get("/api/nodes?disable_stats=true")
-            if not nodes or any("being_drained" not in entry for entry in nodes):
+            if not tells_drained(nodes):
                 self.api_problem = "the management API does not say which nodes are drained (RabbitMQ before 3.13)"
                 return None
             status = full_status_from_api(nodes, self._alarms_over_api(), self.api.get("/api/overview") or {},

@@ -36,6 +36,7 @@ description:
 author:
   - mqops contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - mqops.rabbitmq.management_api.optional_login
   - mqops.rabbitmq.management_api.tls
 options:
   checks:
@@ -93,17 +94,6 @@ options:
       - Base URL of the node's own management API, as seen from the host the module runs on. Without it
         (or without O(api_password)) the CLI tools answer.
     type: str
-  api_user:
-    description: User to log in to the API as (it needs the C(monitoring) or C(administrator) tag).
-    type: str
-    default: admin
-  api_password:
-    description: Password of O(api_user).
-    type: str
-  api_timeout:
-    description: Seconds each API request may take.
-    type: int
-    default: 10
 attributes:
   check_mode:
     support: full
@@ -191,6 +181,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
     API_ARGUMENT_SPEC,
     API_REQUIRED_TOGETHER,
+    OPTIONAL_API_ARGUMENT_SPEC,
     ManagementApi,
     tls_file_problems,
 )
@@ -210,12 +201,9 @@ ARGUMENT_SPEC = dict(
     timeout=dict(type="int", default=0),
     delay=dict(type="int", default=2),
     node=dict(type="str"),
-    # The local node's API, optional: no default URL, no password required.
-    api_url=dict(type="str"),
-    api_user=dict(type="str", default="admin"),
-    api_password=dict(type="str", no_log=True),
-    api_timeout=dict(type="int", default=10),
 )
+# The local node's API, optional.
+ARGUMENT_SPEC.update(copy.deepcopy(OPTIONAL_API_ARGUMENT_SPEC))
 # TLS and proxy options as every management API module has them.
 ARGUMENT_SPEC.update((name, copy.deepcopy(API_ARGUMENT_SPEC[name]))
                      for name in ("validate_certs", "ca_path", "client_cert", "client_key", "use_proxy"))

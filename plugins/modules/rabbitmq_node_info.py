@@ -35,6 +35,8 @@ author:
   # ansible-test's validate-modules wants a GitHub handle, "(@name)"; the project has no public
   # account yet, which "(!UNKNOWN)" is the marker for.
   - mqops contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mqops.rabbitmq.management_api.optional_login
 options:
   node:
     description: Node name. Default C(rabbit@) and the short host name.
@@ -83,17 +85,6 @@ options:
         booting), refuses the login, answers for another node than O(node), or cannot tell a drained node
         (RabbitMQ before 3.13); RV(read_from) and RV(api_problem) say which and why.
     type: str
-  api_user:
-    description: User to log in to the API as (the C(monitoring) or C(administrator) tag).
-    type: str
-    default: admin
-  api_password:
-    description: Password of O(api_user).
-    type: str
-  api_timeout:
-    description: Seconds each API request may take.
-    type: int
-    default: 10
   ca_path:
     description: CA bundle (PEM) that verifies an HTTPS O(api_url).
     type: path
@@ -226,6 +217,7 @@ client_files:
   sample: [{option: client_key, path: /etc/mqops/api-client/key.pem, problem: no such file}]
 """
 
+import copy
 import hashlib
 import json
 import os
@@ -233,7 +225,11 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, node_state
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ManagementApi, tls_file_findings
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
+    OPTIONAL_API_ARGUMENT_SPEC,
+    ManagementApi,
+    tls_file_findings,
+)
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.node_health import NodeHealth
 
 
@@ -345,14 +341,12 @@ def main():
             erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
             paths=dict(type="list", elements="path", default=[]),
-            api_url=dict(type="str"),
-            api_user=dict(type="str", default="admin"),
-            api_password=dict(type="str", no_log=True),
-            api_timeout=dict(type="int", default=10),
             ca_path=dict(type="path"),
             client_cert=dict(type="path"),
             # A path, not the key itself.
             client_key=dict(type="path", no_log=False),
+            # The node's own API, optional (api_url, api_user, api_password, api_timeout).
+            **copy.deepcopy(OPTIONAL_API_ARGUMENT_SPEC)
         ),
         supports_check_mode=True,
     )
