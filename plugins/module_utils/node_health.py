@@ -305,3 +305,22 @@ def waiting_for(status, running=(), no_alarms=False):
     if no_alarms and alarms:
         reasons.append("resource alarm(s): %s" % ", ".join(json.dumps(alarm, sort_keys=True) for alarm in alarms))
     return reasons
+
+
+def guards_from(status, node):
+    """A rolling restart's guards from one cluster state: members, those down, alarms, whether they
+    passed, whether the checks should run (not when a guard failed or the node is alone) and the major
+    RabbitMQ version of ``node`` (of the first node listed when ``node`` is not; 0 when unknown)."""
+    members = list(status.get("disk_nodes") or []) + list(status.get("ram_nodes") or [])
+    running = set(status.get("running_nodes") or [])
+    down = [member for member in members if member not in running]
+    alarms = list(status.get("alarms") or [])
+    passed = not down and not alarms
+    versions = status.get("versions") or {}
+    version = (versions.get(node) or next(iter(versions.values()), {}) or {}).get("rabbitmq_version") or ""
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        major = 0
+    return dict(members=members, down=down, alarms=alarms, passed=passed,
+                checked=passed and len(members) > 1, major=major)

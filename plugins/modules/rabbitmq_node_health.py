@@ -68,6 +68,17 @@ options:
         O(no_alarms).
     type: bool
     default: false
+  guards:
+    description:
+      - The guards of a rolling restart, from one read of the node's view of its cluster made before
+        O(checks) (RV(guards), RV(cluster_status)). When a member is not running (quorum guard) or a memory or
+        disk alarm is in effect (alarm guard), O(checks) are not run and the module returns at once - it does
+        not wait, and does not fail - for the caller to refuse the restart with RV(guards). O(checks) are not
+        run either when the cluster has a single member (stopping it stops every queue whatever they say).
+      - With it, V(mirror_sync) is not run on RabbitMQ 4.0 and later (mirrored queues are gone; the CLI
+        check is a no-op there).
+    type: bool
+    default: false
   deprecated_features:
     description:
       - Return the deprecated features the cluster uses (RV(deprecated_features_used)), read once (not waited
@@ -124,6 +135,20 @@ EXAMPLES = r"""
     api_url: http://127.0.0.1:15672
     api_password: "{{ rabbitmq_admin_password }}"
 
+- name: Refuse a restart while a member is down or an alarm is in effect, else wait until it is safe
+  mqops.rabbitmq.rabbitmq_node_health:
+    guards: true
+    checks: [quorum_plus_one, mirror_sync]
+    timeout: 300
+    api_url: http://127.0.0.1:15672
+    api_password: "{{ rabbitmq_admin_password }}"
+  register: before_restart
+
+- name: Refuse
+  ansible.builtin.assert:
+    that: before_restart.guards.passed
+    fail_msg: "Members down: {{ before_restart.guards.down }}; alarms: {{ before_restart.guards.alarms }}"
+
 - name: The node's view of its cluster, from the CLI
   mqops.rabbitmq.rabbitmq_node_health:
     status: true
@@ -137,10 +162,20 @@ cluster_status:
       restart reads - C(disk_nodes), C(ram_nodes), C(running_nodes), C(alarms), C(versions). From the API
       (C(/api/nodes?disable_stats=true), C(/api/health/checks/alarms), C(/api/overview)), C(versions) holds the
       serving node only; from the CLI, the whole output.
-  returned: when read (O(status), O(running) or O(no_alarms))
+  returned: when read (O(status), O(guards), O(running) or O(no_alarms))
   type: dict
   sample: {"disk_nodes": ["rabbit@mq1", "rabbit@mq2"], "ram_nodes": [], "running_nodes": ["rabbit@mq1", "rabbit@mq2"],
            "alarms": [], "versions": {"rabbit@mq1": {"rabbitmq_version": "4.3.6", "erlang_version": "29.1"}}}
+guards:
+  description:
+    - With O(guards), what the guards read - C(members) (every member of the cluster), C(down) (members not
+      running), C(alarms) (the alarms in effect, as RV(cluster_status) lists them), C(passed) (neither
+      members down nor alarms), C(checked) (whether O(checks) ran - not when a guard failed or the cluster
+      has a single member).
+  returned: when O(guards) is true
+  type: dict
+  sample: {"members": ["rabbit@mq1", "rabbit@mq2"], "down": ["rabbit@mq2"], "alarms": [], "passed": false,
+           "checked": false}
 deprecated_features_used:
   description: Names of the deprecated features the cluster uses; empty when it uses none.
   returned: when O(deprecated_features) is true
@@ -189,6 +224,7 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.node_health import 
     CHECKS,
     HealthError,
     NodeHealth,
+    guards_from,
     waiting_for,
 )
 
@@ -197,6 +233,7 @@ ARGUMENT_SPEC = dict(
     running=dict(type="list", elements="str", default=[]),
     no_alarms=dict(type="bool", default=False),
     status=dict(type="bool", default=False),
+    guards=dict(type="bool", default=False),
     deprecated_features=dict(type="bool", default=False),
     timeout=dict(type="int", default=0),
     delay=dict(type="int", default=2),
@@ -236,17 +273,31 @@ def main():
                             use_proxy=params["use_proxy"])
     node = params["node"] or "rabbit@" + socket.gethostname().split(".")[0]
     health = NodeHealth(api, cli_runner(module, params["node"]), node=node)
-    read_status = params["status"] or bool(params["running"]) or params["no_alarms"]
+    # With guards, the status is read once, before the checks (below).
+    read_status = (params["status"] and not params["guards"]) or bool(params["running"]) or params["no_alarms"]
 
     started = time.monotonic()
     deadline = started + params["timeout"]
+    checks = params["checks"]
+    guards = status = None
+    if params["guards"]:
+        try:
+            status = health.cluster_status()
+        except HealthError as exc:
+            module.fail_json(msg="The node's view of its cluster is unreadable: %s" % exc,
+                             read_from=sorted(health.read_from), api_problem=health.api_problem or "")
+        guards = guards_from(status, node)
+        if not guards["checked"]:
+            checks = []
+        elif guards["major"] >= 4:
+            checks = [name for name in checks if name != "mirror_sync"]
+        del guards["major"]
     rounds = 0
     while True:
         rounds += 1
         pending = []
-        status = None
         try:
-            for name in params["checks"]:
+            for name in checks:
                 problem = health.check(name)
                 if problem:
                     pending.append("%s: %s" % (name, problem))
@@ -272,6 +323,8 @@ def main():
         result["deprecated_features_used"] = used
     if status is not None:
         result["cluster_status"] = status
+    if guards is not None:
+        result["guards"] = guards
     if pending:
         waited = (" after %d s" % params["timeout"]) if params["timeout"] else ""
         module.fail_json(msg="The node is not ready%s: %s" % (waited, "; ".join(pending)), pending=pending, **result)

@@ -421,3 +421,71 @@ def test_deprecated_features_unreadable_fail_with_the_cli_output(cli):
 ])
 def test_deprecated_names(text, expected):
     assert node_health.deprecated_names(text) == expected
+
+
+# --- a rolling restart's guards, then its wait: one call ---------------------------
+
+
+def test_guards_that_pass_run_the_checks_and_skip_mirror_sync_on_4x(broker, cli):
+    broker.quorum_critical = 2
+    result = run(api_args(broker, guards=True, checks=["quorum_plus_one", "mirror_sync"], timeout=60))
+    assert result["guards"] == {"members": NODES, "down": [], "alarms": [], "passed": True, "checked": True}
+    assert result["rounds"] == 3 and result["read_from"] == ["api"] and cli.calls == []
+    # The status was read once, before the checks; 4.3 has no mirrored queues to wait on.
+    assert broker.requests.count("/api/nodes?disable_stats=true") == 1
+    assert "/api/health/checks/node-is-mirror-sync-critical" not in broker.requests
+    assert result["cluster_status"]["running_nodes"] == NODES
+
+
+def test_guards_that_pass_on_3x_wait_on_mirror_sync_too(cli):
+    result = run(dict(guards=True, checks=["quorum_plus_one", "mirror_sync"], node=NODES[0], timeout=60))
+    assert result["guards"]["checked"] is True
+    assert cli.calls == [
+        "rabbitmqctl -n rabbit@mq1 cluster_status --formatter json",
+        "rabbitmq-diagnostics -n rabbit@mq1 check_if_node_is_quorum_critical",
+        "rabbitmq-diagnostics -n rabbit@mq1 check_if_node_is_mirror_sync_critical",
+    ]
+
+
+@pytest.mark.parametrize("down, alarm", [(True, False), (False, True), (True, True)])
+def test_a_failed_guard_returns_at_once_without_waiting(broker, cli, down, alarm):
+    broker.quorum_critical = 1000  # would be waited on until the timeout
+    broker.running = NODES[:2] if down else list(NODES)
+    broker.alarm = alarm
+    result = run(api_args(broker, guards=True, checks=["quorum_plus_one"], timeout=300))
+    guards = result["guards"]
+    assert guards["passed"] is False and guards["checked"] is False
+    assert guards["down"] == (["rabbit@mq3"] if down else [])
+    assert guards["alarms"] == ([{"node": NODES[1], "resource": "memory", "type": "resource_alarm"}] if alarm else [])
+    assert result["rounds"] == 1 and result["seconds"] == 0
+    assert "/api/health/checks/node-is-quorum-critical" not in broker.requests and cli.calls == []
+
+
+def test_guards_on_a_single_node_run_no_check(cli, monkeypatch):
+    alone = dict(CLI_STATUS, disk_nodes=NODES[:1], running_nodes=NODES[:1])
+    monkeypatch.setitem(globals(), "CLI_STATUS", alone)
+    result = run(dict(guards=True, checks=["quorum_plus_one"], node=NODES[0], timeout=60))
+    assert result["guards"] == {"members": NODES[:1], "down": [], "alarms": [], "passed": True, "checked": False}
+    assert cli.calls == ["rabbitmqctl -n rabbit@mq1 cluster_status --formatter json"]
+
+
+def test_an_unreadable_cluster_state_fails_the_guards(cli):
+    cli.failing = {"cluster_status"}
+    result = run(dict(guards=True, checks=["quorum_plus_one"], node=NODES[0]), expect=AnsibleFailJson)
+    assert result["msg"].startswith("The node's view of its cluster is unreadable: rabbitmqctl cluster_status failed")
+    assert result["read_from"] == ["cli"]
+
+
+@pytest.mark.parametrize("versions, node, major", [
+    ({"rabbit@a": {"rabbitmq_version": "3.13.7"}}, "rabbit@a", 3),
+    ({"rabbit@a": {"rabbitmq_version": "4.3.6"}, "rabbit@b": {"rabbitmq_version": "3.13.7"}}, "rabbit@b", 3),
+    ({"rabbit@a": {"rabbitmq_version": "4.0.5"}}, "rabbit@other", 4),
+    ({}, "rabbit@a", 0),
+    ({"rabbit@a": {"rabbitmq_version": "weird"}}, "rabbit@a", 0),
+])
+def test_guards_from_reads_the_node_version(versions, node, major):
+    status = {"disk_nodes": ["rabbit@a"], "ram_nodes": ["rabbit@b"], "running_nodes": ["rabbit@a"], "alarms": [],
+              "versions": versions}
+    guards = node_health.guards_from(status, node)
+    assert guards["major"] == major and guards["down"] == ["rabbit@b"] and guards["members"] == ["rabbit@a", "rabbit@b"]
+    assert guards["passed"] is False and guards["checked"] is False
