@@ -212,9 +212,11 @@ class NodeHealth(object):
         except ValueError:
             raise HealthError("rabbitmqctl cluster_status did not print JSON: %s" % out.strip()[:300])
 
-    def full_status_over_api(self):
+    def full_status_over_api(self, deprecated=False):
         """The node's full view of its cluster over the API (full_status_from_api), or None when the API is
-        not given, does not answer for the node, or cannot tell a drained node: the caller asks the CLI."""
+        not given, does not answer for the node, or cannot tell a drained node: the caller asks the CLI.
+        With ``deprecated``, its ``deprecated_features_used`` key lists the deprecated features the cluster
+        uses (None when that request failed; never from the CLI)."""
         if not self._api_usable():
             return None
         try:
@@ -229,6 +231,13 @@ class NodeHealth(object):
             self._api_failed(exc)
             return None
         self.read_from.add("api")
+        if deprecated:
+            try:
+                status["deprecated_features_used"] = sorted(
+                    entry.get("name", "") for entry in self.api.get(DEPRECATED_USED_API) or [])
+            except ApiError as exc:
+                self.api_error = str(exc)
+                status["deprecated_features_used"] = None
         return status
 
     def _alarms_over_api(self):

@@ -76,6 +76,13 @@ options:
     type: list
     elements: path
     default: []
+  deprecated_features:
+    description:
+      - When the node's view of its cluster is read over the API, also list the deprecated features the cluster
+        uses (C(/api/deprecated-features/used)) in RV(deprecated_features_used). Never from the CLI (it would
+        start an Erlang VM more), so null when the CLI answered.
+    type: bool
+    default: false
   api_url:
     description:
       - Base URL of the node's own management API, as seen from this host. With O(api_password), a running
@@ -154,6 +161,14 @@ cluster_status:
       the serving node only).
   returned: always
   type: dict
+deprecated_features_used:
+  description:
+    - With O(deprecated_features), the names of the deprecated features the cluster uses (empty when none),
+      read over the API; null when they were not read (the CLI answered, or the request failed).
+  returned: always
+  type: list
+  elements: str
+  sample: [transient_nonexcl_queues]
 read_from:
   description: Where RV(cluster_status) came from - V(api), V(cli), or empty when the node was not read.
   returned: always
@@ -325,7 +340,7 @@ def _status_over_api(params, node, client_files):
                         client_cert=params["client_cert"] if use_cert else None,
                         client_key=params["client_key"] if use_cert else None, use_proxy=False)
     health = NodeHealth(api, cli=None, node=node)
-    status = health.full_status_over_api()
+    status = health.full_status_over_api(deprecated=params["deprecated_features"])
     return status, ("" if status is not None else health.api_problem or health.api_error or "no answer")
 
 
@@ -341,6 +356,7 @@ def main():
             erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
             paths=dict(type="list", elements="path", default=[]),
+            deprecated_features=dict(type="bool", default=False),
             ca_path=dict(type="path"),
             client_cert=dict(type="path"),
             # A path, not the key itself.
@@ -358,12 +374,13 @@ def main():
         module.fail_json(msg="systemctl show %s failed: %s" % (module.params["service"], err or out))
     service = node_state.parse_systemctl_show(out)
     cli = (None, "", "")
-    read_from, api_problem = "", ""
+    read_from, api_problem, deprecated = "", "", None
     client_files = tls_file_findings(client_cert=module.params["client_cert"], client_key=module.params["client_key"])
     rabbitmqctl = module.get_bin_path("rabbitmqctl")
     if service.get("ActiveState") == "active" and rabbitmqctl:
         api_status, api_problem = _status_over_api(module.params, node, client_files)
         if api_status is not None:
+            deprecated = api_status.pop("deprecated_features_used", None)
             cli, read_from = (0, json.dumps(api_status), ""), "api"
         else:
             cli, read_from = module.run_command([rabbitmqctl, "-q", "-n", node, "-t", str(module.params["timeout"]),
@@ -380,6 +397,7 @@ def main():
     result = dict(changed=False, state=state, node=node, maintenance=maintenance, maintenance_evidence=evidence,
                   service=service,
                   cluster_status=status, read_from=read_from, api_problem=api_problem, boot_error="", cli_error="",
+                  deprecated_features_used=deprecated,
                   package_version=installed[module.params["package"]],
                   erlang_version=installed[module.params["erlang_package"]],
                   cookie_sha256=_sha256(module.params["cookie_path"]),

@@ -323,3 +323,37 @@ def test_unusable_tls_files_send_the_read_to_the_cli(api, monkeypatch, tmp_path)
     result = run_module(rabbitmq_node_info.main, dict(API, api_url="https://node1:15671", ca_path=missing))
     assert api.made == [] and result["read_from"] == "cli"
     assert result["api_problem"] == "ca_path %s: no such file" % missing
+
+
+# --- deprecated features in use, with the same read --------------------------------
+
+
+def test_deprecated_features_come_with_the_api_read(api, monkeypatch):
+    api.answers = dict(broker_answers(), **{"/api/deprecated-features/used": [
+        {"name": "transient_nonexcl_queues", "deprecation_phase": "permitted_by_default"},
+        {"name": "global_qos", "deprecation_phase": "permitted_by_default"}]})
+    run = answers(monkeypatch, ACTIVE)
+    result = run_module(rabbitmq_node_info.main, dict(API, deprecated_features=True))
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
+    assert result["read_from"] == "api"
+    assert result["deprecated_features_used"] == ["global_qos", "transient_nonexcl_queues"]
+    assert "deprecated_features_used" not in result["cluster_status"]
+    # Not asked: not read.
+    api.answers["/api/deprecated-features/used"] = AssertionError("not to be read")
+    assert run_module(rabbitmq_node_info.main, API)["deprecated_features_used"] is None
+
+
+def test_deprecated_features_unread_are_null_never_a_cli_call(api, monkeypatch):
+    from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
+    path = "/api/deprecated-features/used"
+    api.answers = dict(broker_answers(), **{path: ApiError("GET", path, 500, "Internal Server Error")})
+    run = answers(monkeypatch, ACTIVE)
+    result = run_module(rabbitmq_node_info.main, dict(API, deprecated_features=True))
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
+    assert result["read_from"] == "api" and result["deprecated_features_used"] is None
+    # The CLI answered for the node (a 3.12 API): nothing read, no extra CLI call.
+    api.answers = broker_answers(being_drained=False)
+    run = answers(monkeypatch, ACTIVE, (0, json.dumps({"running_nodes": ["rabbit@node1"]}), ""))
+    result = run_module(rabbitmq_node_info.main, dict(API, deprecated_features=True))
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS, DPKG]
+    assert result["read_from"] == "cli" and result["deprecated_features_used"] is None
