@@ -287,6 +287,7 @@ def test_a_failing_cli_check_is_reported_with_its_output(cli):
     (dict(timeout=-1), "timeout must be 0 or more"),
     (dict(delay=0), "delay 1 or more"),
     (dict(checks=["quorum"]), "value of checks must be one or more of"),
+    (dict(guards="maybe"), "guards"),
 ])
 def test_bad_arguments_are_refused(cli, args, fragment):
     result = run(args, expect=AnsibleFailJson)
