@@ -40,6 +40,7 @@ __metaclass__ = type
 import json
 import socket
 
+from ansible_collections.mqops.rabbitmq.plugins.module_utils import versions
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
 
 CHECKS = ("quorum_plus_one", "mirror_sync", "virtual_hosts", "listeners")
@@ -233,12 +234,15 @@ class NodeHealth(object):
         self.read_from.add("api")
         if deprecated:
             try:
-                status["deprecated_features_used"] = sorted(
-                    entry.get("name", "") for entry in self.api.get(DEPRECATED_USED_API) or [])
+                status["deprecated_features_used"] = self._deprecated_over_api()
             except ApiError as exc:
                 self.api_error = str(exc)
                 status["deprecated_features_used"] = None
         return status
+
+    def _deprecated_over_api(self):
+        """Names of the deprecated features the cluster uses, from GET /api/deprecated-features/used."""
+        return sorted(entry.get("name", "") for entry in self.api.get(DEPRECATED_USED_API) or [])
 
     def _alarms_over_api(self):
         """The resource alarms in effect in the cluster: [] when the check passes, else what it lists."""
@@ -269,9 +273,9 @@ class NodeHealth(object):
         """Names of the deprecated features the cluster uses ([] when none), over the API or from the CLI."""
         if self._api_usable():
             try:
-                used = self.api.get(DEPRECATED_USED_API) or []
+                used = self._deprecated_over_api()
                 self.read_from.add("api")
-                return sorted(entry.get("name", "") for entry in used)
+                return used
             except ApiError as exc:
                 self._api_failed(exc)
         rc, out, err = self.cli(*DEPRECATED_USED_CLI)
@@ -325,11 +329,8 @@ def guards_from(status, node):
     down = [member for member in members if member not in running]
     alarms = list(status.get("alarms") or [])
     passed = not down and not alarms
-    versions = status.get("versions") or {}
-    version = (versions.get(node) or next(iter(versions.values()), {}) or {}).get("rabbitmq_version") or ""
-    try:
-        major = int(version.split(".")[0])
-    except ValueError:
-        major = 0
+    listed = status.get("versions") or {}
+    version = (listed.get(node) or next(iter(listed.values()), {}) or {}).get("rabbitmq_version")
+    major = (versions.upstream(version) or (0,))[0]
     return dict(members=members, down=down, alarms=alarms, passed=passed,
                 checked=passed and len(members) > 1, major=major)
