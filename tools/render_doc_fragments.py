@@ -26,7 +26,10 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.definitions.kinds.r
     option_table,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import docs  # noqa: E402
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.user_options import CLI_USERS_OPTION  # noqa: E402
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.user_options import (  # noqa: E402
+    CLI_USERS_OPTION,
+    COMPARED_USERS_OPTION,
+)
 
 BEGIN = '    # Rendered by tools/render_doc_fragments.py from the option tables: do not edit.\n    DOCUMENTATION = r"""\n'
 END = '"""\n'
@@ -34,6 +37,7 @@ END = '"""\n'
 FRAGMENTS = {
     "definitions.py": lambda: {"options": docs(option_table())},
     "users.py": lambda: {"options": docs({"users": CLI_USERS_OPTION})},
+    "users_compared.py": lambda: {"options": docs({"users": COMPARED_USERS_OPTION})},
 }
 
 

@@ -95,3 +95,16 @@ CLI_USERS_OPTION = dict(
     ),
     **USER_CHECKS
 )
+
+# rabbitmq_node_info: the same entries, optional, only compared (never applied).
+COMPARED_USERS_OPTION = dict(
+    CLI_USERS_OPTION,
+    required=False,
+    default=[],
+    description=[
+        "Users as M(mqops.rabbitmq.rabbitmq_cli_users) takes them. When the node's view of its cluster is read"
+        " over the API, its users, permissions and virtual hosts are read too (three more requests), and"
+        " RV(users_unchanged) says whether that module would find nothing to change - so that a play can skip"
+        " it, one module run less. Nothing is changed.",
+    ],
+)

@@ -37,6 +37,7 @@ author:
   - mqops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mqops.rabbitmq.management_api.optional_login
+  - mqops.rabbitmq.users_compared
 options:
   node:
     description: Node name. Default C(rabbit@) and the short host name.
@@ -221,6 +222,14 @@ exists:
   returned: always
   type: dict
   sample: {/etc/apt/preferences.d/rabbitmq: false}
+users_unchanged:
+  description:
+    - Whether the users of O(users) are as declared (password, tags, permissions; those declared absent
+      absent), read over the API. False when they differ, when O(users) is empty, or when the API did not
+      answer (the CLI read the node).
+  returned: always
+  type: bool
+  sample: true
 client_files:
   description:
     - What makes O(client_cert) or O(client_key) unusable - missing, unreadable, not PEM, an encrypted key, or a
@@ -242,10 +251,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, node_state
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
     OPTIONAL_API_ARGUMENT_SPEC,
+    ApiError,
     ManagementApi,
     tls_file_findings,
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.node_health import NodeHealth
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import spec
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.user_options import COMPARED_USERS_OPTION
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.users_plan import read_over_api, unchanged
 
 
 def _read(path, tail_bytes=200000):
@@ -325,15 +338,15 @@ def _can_connect(address, port, timeout=2):
 
 
 def _status_over_api(params, node, client_files):
-    """(the node's view of its cluster over its management API or None, why not) - None sends the caller to
-    the CLI: no API given, TLS files that cannot be used, the API unreachable or refusing, answering for
-    another node, or too old to tell a drained node."""
+    """(the node's view of its cluster over its management API or None, why not, whether the users of
+    ``params["users"]`` are as declared) - None sends the caller to the CLI: no API given, TLS files that cannot
+    be used, the API unreachable or refusing, answering for another node, or too old to tell a drained node."""
     if not (params["api_url"] and params["api_password"]):
-        return None, ""
+        return None, "", False
     https = params["api_url"].lower().startswith("https://")
     unusable = tls_file_findings(ca_path=params["ca_path"]) + (client_files if https else [])
     if unusable:
-        return None, "; ".join("%(option)s %(path)s: %(problem)s" % finding for finding in unusable)
+        return None, "; ".join("%(option)s %(path)s: %(problem)s" % finding for finding in unusable), False
     use_cert = https and params["client_cert"] and params["client_key"]
     api = ManagementApi(params["api_url"], params["api_user"], params["api_password"], timeout=params["api_timeout"],
                         ca_path=params["ca_path"] if https else None,
@@ -341,7 +354,15 @@ def _status_over_api(params, node, client_files):
                         client_key=params["client_key"] if use_cert else None, use_proxy=False)
     health = NodeHealth(api, cli=None, node=node)
     status = health.full_status_over_api(deprecated=params["deprecated_features"])
-    return status, ("" if status is not None else health.api_problem or health.api_error or "no answer")
+    if status is None:
+        return None, health.api_problem or health.api_error or "no answer", False
+    users_unchanged = False
+    if params["users"]:
+        try:
+            users_unchanged = unchanged(read_over_api(api), params["users"])
+        except ApiError:
+            pass
+    return status, "", users_unchanged
 
 
 def main():
@@ -361,6 +382,7 @@ def main():
             client_cert=dict(type="path"),
             # A path, not the key itself.
             client_key=dict(type="path", no_log=False),
+            users=spec({"users": COMPARED_USERS_OPTION})["users"],
             # The node's own API, optional (api_url, api_user, api_password, api_timeout).
             **copy.deepcopy(OPTIONAL_API_ARGUMENT_SPEC)
         ),
@@ -374,11 +396,11 @@ def main():
         module.fail_json(msg="systemctl show %s failed: %s" % (module.params["service"], err or out))
     service = node_state.parse_systemctl_show(out)
     cli = (None, "", "")
-    read_from, api_problem, deprecated = "", "", None
+    read_from, api_problem, deprecated, users_unchanged = "", "", None, False
     client_files = tls_file_findings(client_cert=module.params["client_cert"], client_key=module.params["client_key"])
     rabbitmqctl = module.get_bin_path("rabbitmqctl")
     if service.get("ActiveState") == "active" and rabbitmqctl:
-        api_status, api_problem = _status_over_api(module.params, node, client_files)
+        api_status, api_problem, users_unchanged = _status_over_api(module.params, node, client_files)
         if api_status is not None:
             deprecated = api_status.pop("deprecated_features_used", None)
             cli, read_from = (0, json.dumps(api_status), ""), "api"
@@ -397,7 +419,7 @@ def main():
     result = dict(changed=False, state=state, node=node, maintenance=maintenance, maintenance_evidence=evidence,
                   service=service,
                   cluster_status=status, read_from=read_from, api_problem=api_problem, boot_error="", cli_error="",
-                  deprecated_features_used=deprecated,
+                  deprecated_features_used=deprecated, users_unchanged=users_unchanged,
                   package_version=installed[module.params["package"]],
                   erlang_version=installed[module.params["erlang_package"]],
                   cookie_sha256=_sha256(module.params["cookie_path"]),

@@ -357,3 +357,70 @@ def test_deprecated_features_unread_are_null_never_a_cli_call(api, monkeypatch):
     result = run_module(rabbitmq_node_info.main, dict(API, deprecated_features=True))
     assert [c.args[0] for c in run.call_args_list] == [SHOW, STATUS, DPKG]
     assert result["read_from"] == "cli" and result["deprecated_features_used"] is None
+
+
+# --- the declared users, compared over the API ---------------------------------------
+
+def _user_answers(password="info-Pa55word", tags="administrator", guest=False, configure=".*"):
+    from ansible_collections.mqops.rabbitmq.plugins.module_utils.password import hash_password
+    users = [{"name": "admin", "password_hash": hash_password(password, "rabbit_password_hashing_sha256"),
+              "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [tags], "limits": {}}]
+    if guest:
+        users.append({"name": "guest", "password_hash": "", "hashing_algorithm": "rabbit_password_hashing_sha256",
+                      "tags": ["administrator"], "limits": {}})
+    return {
+        "/api/users": users,
+        "/api/permissions": [{"user": "admin", "vhost": "/", "configure": configure, "write": ".*", "read": ".*"}],
+        "/api/vhosts": [{"name": "/"}],
+    }
+
+
+DECLARED = [{"name": "admin", "password": "info-Pa55word", "tags": ["administrator"], "permissions": [{"vhost": "/"}]},
+            {"name": "guest", "state": "absent"}]
+
+
+@pytest.mark.parametrize("holds, expected", [
+    ({}, True),
+    ({"password": "an-older-Pa55word"}, False),
+    ({"tags": "management"}, False),
+    ({"guest": True}, False),
+    ({"configure": "^amq"}, False),
+])
+def test_the_declared_users_are_compared_over_the_api(api, monkeypatch, holds, expected):
+    api.answers.update(_user_answers(**holds))
+    answers(monkeypatch, ACTIVE)
+    result = run_module(rabbitmq_node_info.main, dict(API, users=DECLARED))
+    assert result["users_unchanged"] is expected
+    assert "info-Pa55word" not in json.dumps(result)
+
+
+def test_the_users_are_not_read_without_the_option_nor_when_the_cli_answers(api, monkeypatch):
+    from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
+    asked = []
+    answer = FakeApi.get
+
+    def get(self, path):
+        asked.append(path)
+        return answer(self, path)
+
+    monkeypatch.setattr(api, "get", get)
+    api.answers.update(_user_answers())
+    answers(monkeypatch, ACTIVE)
+    result = run_module(rabbitmq_node_info.main, API)
+    assert result["users_unchanged"] is False and "/api/users" not in asked
+
+    cluster = {"running_nodes": ["rabbit@node1"], "maintenance_status": {"rabbit@node1": "not under maintenance"}}
+    api.answers["/api/overview"] = ApiError("GET", "/api/overview", 401, "Login failed")
+    answers(monkeypatch, ACTIVE, (0, json.dumps(cluster), ""))
+    del asked[:]
+    result = run_module(rabbitmq_node_info.main, dict(API, users=DECLARED))
+    assert result["read_from"] == "cli" and result["users_unchanged"] is False and "/api/users" not in asked
+
+
+def test_a_failed_users_read_means_changed_not_an_error(api, monkeypatch):
+    from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import ApiError
+    api.answers.update(_user_answers())
+    api.answers["/api/permissions"] = ApiError("GET", "/api/permissions", 500, "boom")
+    answers(monkeypatch, ACTIVE)
+    result = run_module(rabbitmq_node_info.main, dict(API, users=DECLARED))
+    assert result["read_from"] == "api" and result["users_unchanged"] is False
