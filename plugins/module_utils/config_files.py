@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -103,24 +104,57 @@ def read_bytes(path):
         return None
 
 
-def differences(entry):
-    """What differs between the entry and the live path: a list of words, empty when in sync."""
-    kind, owner, group, mode = live_attributes(entry.path)
+def fingerprint(path):
+    """What differences() compares of a path, without its contents: kind, owner, group, mode and, for a
+    file, the SHA-256 of its contents (None when unreadable). Small enough to return to a play."""
+    kind, owner, group, mode = live_attributes(path)
+    result = dict(kind=kind, owner=owner, group=group, mode=mode)
+    if kind == "file":
+        data = read_bytes(path)
+        result["sha256"] = hashlib.sha256(data).hexdigest() if data is not None else None
+    return result
+
+
+def differences_from(entry, live):
+    """What differs between the entry and a path's fingerprint(): a list of words, empty when in sync."""
+    kind = live.get("kind")
     if entry.state == "absent":
         return ["exists"] if kind else []
     wanted = "directory" if entry.state == "directory" else "file"
     if kind != wanted:
         return ["missing"] if kind is None else ["kind"]
     diffs = []
-    if wanted == "file" and read_bytes(entry.path) != entry.data():
+    if wanted == "file" and live.get("sha256") != hashlib.sha256(entry.data()).hexdigest():
         diffs.append("content")
-    if entry.owner and entry.owner != owner:
+    if entry.owner and entry.owner != live.get("owner"):
         diffs.append("owner")
-    if entry.group and entry.group != group:
+    if entry.group and entry.group != live.get("group"):
         diffs.append("group")
-    if entry.mode is not None and _mode(entry.mode) != mode:
+    if entry.mode is not None and _mode(entry.mode) != live.get("mode"):
         diffs.append("mode")
     return diffs
+
+
+def differences(entry):
+    """What differs between the entry and the live path: a list of words, empty when in sync."""
+    return differences_from(entry, fingerprint(entry.path))
+
+
+def in_sync(entries, fingerprints):
+    """Whether every entry (dicts as rabbitmq_config takes them) matches the fingerprint() of its path in
+    ``fingerprints`` ({path: fingerprint}). False when a path was not fingerprinted or an entry cannot be
+    compared (content that is not a string): the caller then asks the node itself."""
+    live = dict((os.path.normpath(path), value) for path, value in (fingerprints or {}).items())
+    for params in entries:
+        try:
+            entry = Entry.from_params(params)
+            if entry.content is not None and not isinstance(entry.content, str):
+                return False
+            if entry.path not in live or differences_from(entry, live[entry.path]):
+                return False
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return False
+    return True
 
 
 def diff_item(entry, diffs):

@@ -77,6 +77,14 @@ options:
     type: list
     elements: path
     default: []
+  fingerprints:
+    description:
+      - Paths reported in RV(fingerprints) - what M(mqops.rabbitmq.rabbitmq_config) compares of them, without
+        their contents - so that a play can tell, with P(mqops.rabbitmq.config_in_sync#filter), that the
+        configuration is already as declared and skip that module.
+    type: list
+    elements: path
+    default: []
   deprecated_features:
     description:
       - When the node's view of its cluster is read over the API, also list the deprecated features the cluster
@@ -230,6 +238,13 @@ users_unchanged:
   returned: always
   type: bool
   sample: true
+fingerprints:
+  description:
+    - For each of O(fingerprints), C(kind) (V(file), V(directory) or null when nothing is there), C(owner),
+      C(group), C(mode) (an integer) and, for a file, C(sha256) of its contents.
+  returned: always
+  type: dict
+  sample: {/etc/rabbitmq/rabbitmq.conf: {kind: file, owner: root, group: rabbitmq, mode: 416, sha256: "9f86d0..."}}
 client_files:
   description:
     - What makes O(client_cert) or O(client_key) unusable - missing, unreadable, not PEM, an encrypted key, or a
@@ -248,7 +263,7 @@ import os
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, node_state
+from ansible_collections.mqops.rabbitmq.plugins.module_utils import config_check, config_files, node_state
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
     OPTIONAL_API_ARGUMENT_SPEC,
     ApiError,
@@ -377,6 +392,7 @@ def main():
             erlang_package=dict(type="str", default="erlang-base"),
             cookie_path=dict(type="path", default="/var/lib/rabbitmq/.erlang.cookie"),
             paths=dict(type="list", elements="path", default=[]),
+            fingerprints=dict(type="list", elements="path", default=[]),
             deprecated_features=dict(type="bool", default=False),
             ca_path=dict(type="path"),
             client_cert=dict(type="path"),
@@ -426,6 +442,7 @@ def main():
                   nofile=pid1_nofile(_read_all("/proc/1/limits"), _read_all("/proc/1/status")),
                   plugins=[],
                   exists=dict((path, os.path.lexists(path)) for path in module.params["paths"]),
+                  fingerprints=dict((path, config_files.fingerprint(path)) for path in module.params["fingerprints"]),
                   client_files=client_files)
     plugins_dir = config_check.find_plugins_dir()
     if result["package_version"] and plugins_dir:

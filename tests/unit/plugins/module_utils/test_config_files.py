@@ -72,6 +72,37 @@ def test_differences(etc, make, expected):
     assert files.differences(make(etc)) == expected
 
 
+def _params(path, **kwargs):
+    return dict(dict(path=str(path), state="present", content="old = 1\n", owner=OWNER, group=GROUP, mode="0640"),
+                **kwargs)
+
+
+def test_in_sync_from_fingerprints_agrees_with_differences(etc):
+    paths = [str(etc / "rabbitmq.conf"), str(etc / "tls"), str(etc / "advanced.config")]
+    prints = dict((path, files.fingerprint(path)) for path in paths)
+    assert "old = 1" not in repr(prints)
+    same = [_params(etc / "rabbitmq.conf"), _params(etc / "tls", state="directory", content=None, mode=None),
+            _params(etc / "advanced.config", state="absent", content="")]
+    assert files.in_sync(same, prints) is True
+    for changed in (dict(content="new = 1\n"), dict(mode="0600"), dict(owner="nobody-such-user-x"),
+                    dict(state="absent"), dict(state="directory")):
+        entries = [_params(etc / "rabbitmq.conf", **changed)] + same[1:]
+        assert files.in_sync(entries, prints) is False, changed
+        assert files.differences(files.Entry.from_params(entries[0])) != []
+
+
+def test_in_sync_asks_the_node_when_it_cannot_tell(etc):
+    path = str(etc / "rabbitmq.conf")
+    prints = {path: files.fingerprint(path)}
+    # A path that was not fingerprinted, content that is not a string, an entry without a path.
+    assert files.in_sync([_params(etc / "rabbitmq-env.conf")], prints) is False
+    assert files.in_sync([_params(etc / "rabbitmq.conf", content={"old": 1})], prints) is False
+    assert files.in_sync([dict(content="x")], prints) is False
+    assert files.in_sync([_params("relative/path")], prints) is False
+    # Paths compare normalised, as the module writes them.
+    assert files.in_sync([_params(str(etc) + "//rabbitmq.conf")], prints) is True
+
+
 def test_relative_path_refused():
     with pytest.raises(ValueError):
         files.Entry("etc/rabbitmq.conf")

@@ -7,7 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
+import os
 from unittest import mock
 
 import pytest
@@ -424,3 +426,19 @@ def test_a_failed_users_read_means_changed_not_an_error(api, monkeypatch):
     answers(monkeypatch, ACTIVE)
     result = run_module(rabbitmq_node_info.main, dict(API, users=DECLARED))
     assert result["read_from"] == "api" and result["users_unchanged"] is False
+
+
+def test_fingerprints_of_the_configuration_paths_without_their_contents(patched, monkeypatch, tmp_path):
+    conf = tmp_path / "rabbitmq.conf"
+    conf.write_text("cluster_name = secret-looking\n")
+    os.chmod(str(conf), 0o640)
+    run = answers(monkeypatch, "ActiveState=inactive\nSubState=dead\nNRestarts=0\nLoadState=loaded\n")
+    result = run_module(rabbitmq_node_info.main, {"node": "rabbit@node1",
+                                                  "fingerprints": [str(conf), str(tmp_path), str(tmp_path / "none")]})
+    assert [c.args[0] for c in run.call_args_list] == [SHOW, DPKG]
+    prints = result["fingerprints"]
+    assert prints[str(conf)]["kind"] == "file" and prints[str(conf)]["mode"] == 0o640
+    assert prints[str(conf)]["sha256"] == hashlib.sha256(b"cluster_name = secret-looking\n").hexdigest()
+    assert prints[str(tmp_path)]["kind"] == "directory" and "sha256" not in prints[str(tmp_path)]
+    assert prints[str(tmp_path / "none")]["kind"] is None
+    assert "secret-looking" not in json.dumps(result)
