@@ -183,16 +183,23 @@ def task_output(output, name):
 
 
 def assert_no_op_run(result, members, state_over_api=True):
-    """A converge re-run with -v changed nothing and read every member's
-    administrator over the management API, without a CLI call; with
-    ``state_over_api`` (RabbitMQ 3.13 and later) every member's state too,
-    else (older: the API cannot tell a drained node) with one CLI call each."""
+    """A converge re-run with -v changed nothing and started no CLI tool for the administrator. With
+    ``state_over_api`` (RabbitMQ 3.13 and later) every member's state was read over the management API, and
+    that read found the administrator and the configuration files as declared, so neither task ran (no
+    module run); else (older: the API cannot tell a drained node) the state came from one CLI call each,
+    and the administrator task read the users over the API."""
     assert recap_changed(result.stdout) == 0, result.stdout[-3000:]
     admin = task_output(result.stdout, "Create the administrator and remove guest")
-    assert admin.count("read_from: api") == len(members), admin[-3000:]
+    config = task_output(result.stdout, "Check, then stage or write the node's configuration")
     state = task_output(result.stdout, "Read the node's state")
     expected = "read_from: api" if state_over_api else "read_from: cli"
     assert state.count(expected) == len(members) and state.count("read_from:") == len(members), state[-3000:]
+    assert config.count("skipping: [") == len(members), config[-3000:]
+    if state_over_api:
+        assert state.count("users_unchanged: true") == len(members), state[-3000:]
+        assert admin.count("skipping: [") == len(members), admin[-3000:]
+    else:
+        assert admin.count("read_from: api") == len(members), admin[-3000:]
 
 
 class ConfirmedPublisher(threading.Thread):
