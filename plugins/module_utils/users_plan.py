@@ -167,11 +167,16 @@ def login_user(users):
     return None
 
 
-def unchanged(definitions, desired):
-    """Whether ``desired`` already holds in ``definitions`` (nothing to import or delete); False for a plan
-    that cannot be made."""
+def empty_plan(definitions, desired):
+    """The plan when ``desired`` already holds in ``definitions`` (nothing to import or delete, its
+    before/after views kept for a diff), else None - also for a plan that cannot be made."""
     try:
         changes = plan(definitions, desired)
     except (PlanError, KeyError, TypeError, ValueError):
-        return False
-    return not (changes["import"] or changes["delete"])
+        return None
+    return None if (changes["import"] or changes["delete"]) else changes
+
+
+def unchanged(definitions, desired):
+    """Whether ``desired`` already holds in ``definitions``."""
+    return empty_plan(definitions, desired) is not None

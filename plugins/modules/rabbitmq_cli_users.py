@@ -155,8 +155,9 @@ from ansible_collections.mqops.rabbitmq.plugins.module_utils.http_api import (
 )
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.options import spec
 from ansible_collections.mqops.rabbitmq.plugins.module_utils.user_options import CLI_USERS_OPTION
-from ansible_collections.mqops.rabbitmq.plugins.module_utils.users_plan import (  # noqa: F401 (used by the tests)
+from ansible_collections.mqops.rabbitmq.plugins.module_utils.users_plan import (
     PlanError,
+    empty_plan,
     login_user,
     plan,
     read_over_api,
@@ -195,10 +196,9 @@ def unchanged_over_api(params):
                         client_cert=params["client_cert"], client_key=params["client_key"],
                         use_proxy=params["use_proxy"])
     try:
-        changes = plan(read_over_api(api), params["users"])
-    except (ApiError, PlanError, KeyError, TypeError, ValueError):
+        return empty_plan(read_over_api(api), params["users"])
+    except ApiError:
         return None
-    return None if (changes["import"] or changes["delete"]) else changes
 
 
 def main():
