@@ -9,6 +9,8 @@ __metaclass__ = type
 
 from collections.abc import Mapping
 
+from ansible_collections.mqops.rabbitmq.plugins.plugin_utils import argument_specs
+
 DOCUMENTATION = r"""
 name: type_errors
 short_description: Role variables given with another YAML type than the role declares
@@ -28,8 +30,11 @@ options:
     type: dict
     required: true
   spec:
-    description: The role's C(meta/argument_specs.yml) document.
-    type: dict
+    description:
+      - The role's C(meta/argument_specs.yml) document, parsed or the path
+        of the file (read once per controller process while it is
+        unchanged).
+    type: raw
     required: true
 """
 
@@ -42,8 +47,7 @@ EXAMPLES = r"""
     __names: "{{ lookup('ansible.builtin.varnames', '^rabbitmq_server_', wantlist=True) }}"
     __errors: >-
       {{ dict(__names | zip(query('ansible.builtin.vars', *__names)))
-         | mqops.rabbitmq.type_errors(lookup('ansible.builtin.file', role_path ~ '/meta/argument_specs.yml')
-                                      | ansible.builtin.from_yaml) }}
+         | mqops.rabbitmq.type_errors(role_path ~ '/meta/argument_specs.yml') }}
 """
 
 RETURN = r"""
@@ -96,6 +100,7 @@ def _matches(declared, value):
 
 def type_errors(values, spec):
     """Messages for the variables whose value has another type than their spec declares."""
+    spec = argument_specs.load(spec)
     options = {}
     for entry in (spec.get("argument_specs") or {}).values():
         options.update(entry.get("options") or {})

@@ -10,6 +10,8 @@ __metaclass__ = type
 import difflib
 import os
 
+from ansible_collections.mqops.rabbitmq.plugins.plugin_utils import argument_specs
+
 DOCUMENTATION = r"""
 name: unknown_variables
 short_description: Variables with a role's prefix that the role does not know
@@ -30,8 +32,8 @@ options:
   known:
     description:
       - The names the role declares, or the role's whole
-        C(meta/argument_specs.yml) document, whose options of every entry
-        point are the known names.
+        C(meta/argument_specs.yml) document (parsed, or the path of the
+        file), whose options of every entry point are the known names.
     type: raw
     required: true
 """
@@ -44,8 +46,7 @@ EXAMPLES = r"""
   vars:
     __unknown: >-
       {{ lookup('ansible.builtin.varnames', '^rabbitmq_server_', wantlist=True)
-         | mqops.rabbitmq.unknown_variables(lookup('ansible.builtin.file', role_path ~ '/meta/argument_specs.yml')
-                                           | ansible.builtin.from_yaml) }}
+         | mqops.rabbitmq.unknown_variables(role_path ~ '/meta/argument_specs.yml') }}
 """
 
 RETURN = r"""
@@ -59,6 +60,7 @@ _value:
 
 def unknown_variables(names, known):
     """Messages for the names not in known, each with a suggestion when one is close."""
+    known = argument_specs.load(known) if isinstance(known, str) else known
     if isinstance(known, dict):
         known = [name for entry in known["argument_specs"].values() for name in entry.get("options") or {}]
     known = sorted(set(known))
