@@ -116,7 +116,8 @@ def test_each_documented_tag_runs_alone(host, status, hostvars):
     that an unselected step records (it failed with '__rabbitmq_server_fresh_install is undefined'):
     with nothing to change, every such run changes nothing. A configuration change given with
     --tags rabbitmq_config alone is checked, written and applied - the node restarts with it (the
-    service step that applies staged files carries that tag too) - and a full run puts it back."""
+    service step that applies staged files carries that tag too) - and a full run puts it back. On a
+    stopped node a run limited to the users step refuses, naming the step it left out."""
     if not status["rabbitmq_version"].startswith("4.0."):
         pytest.skip("checked on the RabbitMQ 4.0 platform (one code path for every series)")
     limit = host.backend.get_hostname()
@@ -139,6 +140,17 @@ def test_each_documented_tag_runs_alone(host, status, hostvars):
     assert probe.node_eval(host, channel_max) == "{ok,%d}" % declared
     again = probe.run_playbook(CONVERGE, "--limit", limit)
     assert probe.recap_changed(again.stdout) == 0, again.stdout[-3000:]
+    # A stopped node and a run that leaves out the service step: the users step says why it cannot
+    # work and changes nothing (it failed on the CLI's connection error); the service step heals it.
+    host.check_output("systemctl stop rabbitmq-server")
+    refused = probe.run_playbook(CONVERGE, "--limit", limit, "--tags", "rabbitmq_users", check=False)
+    flat = " ".join(refused.output.split())
+    assert refused.returncode != 0 and "is not running (the service was stopped)" in flat, refused.output[-3000:]
+    assert "with rabbitmq_service among the tags" in flat and "export_definitions" not in flat
+    assert host.run("systemctl is-active rabbitmq-server").stdout.strip() == "inactive"
+    healed = probe.run_playbook(CONVERGE, "--limit", limit, "--tags", "rabbitmq_service")
+    assert "healed: rabbit@%s - the service was stopped" % limit in " ".join(healed.output.split())
+    assert probe.recap_changed(probe.run_playbook(CONVERGE, "--limit", limit, "--tags", "rabbitmq_users").stdout) == 0
 
 
 def test_broker_version_and_metadata_store(host, status):
