@@ -177,6 +177,77 @@ _SETTING = re.compile(r"^[A-Za-z0-9_.$-]+$")
 _KEY_IN_ERROR = re.compile(r"(?:for|variable|setting|key)[: ]+([A-Za-z0-9_.$-]+)")
 
 
+def conf_settings(text):
+    """(line number, key, value) of each setting of a rabbitmq.conf text."""
+    settings = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        settings.append((number, key.strip(), value.strip()))
+    return settings
+
+
+def overlaps(text, sources=None):
+    """Settings of a rabbitmq.conf text that contradict each other, as messages.
+
+    Cuttlefish takes such a file without a word and keeps one of the values:
+    a key given twice (a ``rabbitmq_server_config_extra`` key the role also
+    writes from its own variables), both ``X.relative`` and ``X.absolute``
+    (the memory watermark and the disk limit are one or the other), and a
+    ``P = none`` (listeners closed) beside keys under ``P.``. ``sources``
+    (key -> variable) names where a key came from; the role's own lines are
+    quoted, values from ``sources`` are not (they may be secrets).
+    """
+    sources = sources or {}
+    settings = conf_settings(text)
+    by_key = {}
+    for number, key, value in settings:
+        by_key.setdefault(key, []).append((number, value))
+
+    def origin(key):
+        return sources.get(key) or "the role's own variables"
+
+    def shown(key):
+        if key in sources:
+            return "%s (line %d)" % (key, by_key[key][-1][0])
+        number, value = by_key[key][0]
+        return "%s = %s (line %d)" % (key, value, number)
+
+    messages = []
+    for key in sorted(by_key):
+        lines = by_key[key]
+        if len(lines) > 1:
+            if key in sources:
+                number, value = lines[0]
+                messages.append(
+                    "rabbitmq.conf: %s is set by %s and by the role's own variables (%s = %s, line %d); RabbitMQ "
+                    "would keep only one of them. Set it with the role's variable for it (the role's README lists "
+                    "them) and remove it from %s." % (key, sources[key], key, value, number, sources[key]))
+            else:
+                messages.append("rabbitmq.conf: %s is set %d times (lines %s)."
+                                % (key, len(lines), ", ".join(str(n) for n, _v in lines)))
+    for key in sorted(by_key):
+        stem, _dot, last = key.rpartition(".")
+        if last == "relative" and stem + ".absolute" in by_key:
+            other = stem + ".absolute"
+            extra = [k for k in (key, other) if k in sources]
+            advice = "Give one of them only." if len(extra) != 1 else (
+                "Set it with the role's variable for it (the role's README lists them) and remove %s from %s."
+                % (extra[0], sources[extra[0]]))
+            messages.append(
+                "rabbitmq.conf: %s and %s are both set (%s; %s), by %s and %s; RabbitMQ uses one or the other. %s"
+                % (key, other, shown(key), shown(other), origin(key), origin(other), advice))
+        under = sorted(k for k in by_key if k.startswith(key + "."))
+        if under and any(value == "none" for _n, value in by_key[key]):
+            messages.append(
+                "rabbitmq.conf: %s = none (set by %s) closes those listeners, but %s set %s; RabbitMQ would "
+                "keep only one of them." % (key, origin(key), " and ".join(sorted(set(origin(k) for k in under))),
+                                            ", ".join(under)))
+    return messages
+
+
 def version_key(path):
     """Sort key for rabbitmq_server-<version> directories: 3.10.8 < 4.0.5."""
     match = re.search(r"rabbitmq_server-([0-9][0-9.]*)", path)

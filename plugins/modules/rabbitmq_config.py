@@ -22,7 +22,11 @@ description:
     the node does at boot), C(advanced.config) is read as Erlang terms and
     overlaid, the TLS key must belong to the certificate, the certificate must
     validate against the CA bundle and be valid for O(validate.tls_min_days)
-    more days, and C(rabbitmq-env.conf) must be valid shell. A failed check
+    more days, and C(rabbitmq-env.conf) must be valid shell. C(rabbitmq.conf)
+    must not contradict itself where cuttlefish would silently keep one value
+    - a key given twice (a key of O(validate.sources) that the file also sets
+    elsewhere), both C(X.relative) and C(X.absolute), or C(P = none) beside keys
+    under C(P.). A failed check
     changes nothing and names the file, the key and the role variable it came
     from.
   - With O(state=staged), files whose change needs a restart are kept aside
@@ -271,6 +275,9 @@ def _check(module, entries, work_dir):
             if entry.state == "present":
                 files.write_file(copy, data, mode=0o600)
         messages = []
+        if conf in wanted:
+            # Contradictions cuttlefish would take silently (a key given twice...).
+            messages += check.overlaps(wanted[conf].data().decode("utf-8"), options.get("sources") or {})
         for entry in entries:
             if entry.state != "present" or not entry.validate:
                 continue
@@ -322,7 +329,7 @@ def _check(module, entries, work_dir):
                 messages.append(text.replace(root, ""))
         if messages:
             module.fail_json(
-                msg="RabbitMQ would not accept the new configuration; nothing was changed on this node. "
+                msg="The new configuration is refused; nothing was changed on this node. "
                     + " | ".join(messages),
                 errors=messages,
             )

@@ -135,6 +135,20 @@ CASES = [
      ["advanced.config", "syntax error", "rabbitmq_server_advanced_config"], []),
     ("env-extra-not-shell", {"rabbitmq_server_env_extra": {"SERVER_ADDITIONAL_ERL_ARGS": "\"+P 2000000"}},
      ["rabbitmq-env.conf", "not valid shell", "rabbitmq_server_env_extra"], []),
+    # Accepted by cuttlefish, which would keep one of the two values without
+    # a word: refused by the role's own reading of the new rabbitmq.conf.
+    ("config-extra-key-the-role-writes", {"rabbitmq_server_config_extra": {"vm_memory_high_watermark.relative": 0.6}},
+     ["vm_memory_high_watermark.relative is set by rabbitmq_server_config_extra and by the role",
+      "vm_memory_high_watermark.relative = 0.4"], []),
+    ("config-extra-absolute-beside-relative", {"rabbitmq_server_config_extra": {"disk_free_limit.relative": 1.5}},
+     ["disk_free_limit.relative and disk_free_limit.absolute are both set",
+      "remove disk_free_limit.relative from rabbitmq_server_config_extra"], []),
+    ("config-extra-listener-with-tcp-closed", {"rabbitmq_server_config_extra": {"listeners.tcp.2": 5673}},
+     ["listeners.tcp = none", "rabbitmq_server_config_extra set listeners.tcp.2"], []),
+    # The node name has its own variable; a NODENAME here renamed the node at
+    # its restart (the canary then failed and was rolled back).
+    ("env-extra-node-name", {"rabbitmq_server_env_extra": {"NODENAME": "rabbit@elsewhere", "RABBITMQ_CONFIG_FILE": "/tmp/c"}},
+     ["rabbitmq_server_env_extra names NODENAME, RABBITMQ_CONFIG_FILE", "rabbitmq_server_node_name"], []),
     ("tls-cert-key-mismatch", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec12.pem"},
      ["private key does not belong to the certificate", "rabbitmq_server_tls_cert", "rabbitmq_server_tls_key"], []),
     ("tls-cert-expired", {"rabbitmq_server_tls_cert_file": "{{ security_tls_dir }}/sec14-expired.pem"},

@@ -95,3 +95,52 @@ def test_command_passes_only_what_is_checked():
     assert check.command("escript", "s", "/p", advanced="/w/a.config",
                          tls={"cert": "/c", "key": "/k", "ca": "/a"}, days=30) == [
         "escript", "s", "plugins=/p", "advanced=/w/a.config", "cert=/c", "key=/k", "ca=/a", "days=30"]
+
+
+ROLE_CONF = """# Managed by Ansible
+listeners.tcp.default = 5672
+vm_memory_high_watermark.relative = 0.4
+disk_free_limit.absolute = 50MB
+log.console = false
+## Extra settings (rabbitmq_server_config_extra)
+"""
+EXTRA = "rabbitmq_server_config_extra"
+
+
+def test_conf_settings_reads_keys_values_and_lines():
+    assert check.conf_settings("# c\n\nchannel_max = 1500\nurl = a=b\n") == [(3, "channel_max", "1500"), (4, "url", "a=b")]
+
+
+def test_overlaps_none_for_the_role_file_and_new_keys():
+    text = ROLE_CONF + "channel_max = 1500\nlisteners.tcp.extra = 5999\n"
+    assert check.overlaps(text, {"channel_max": EXTRA, "listeners.tcp.extra": EXTRA}) == []
+
+
+def test_overlaps_names_an_extra_key_the_role_writes_and_keeps_its_value_out():
+    text = ROLE_CONF + "vm_memory_high_watermark.relative = 0.77\n"
+    [message] = check.overlaps(text, {"vm_memory_high_watermark.relative": EXTRA})
+    assert "vm_memory_high_watermark.relative is set by rabbitmq_server_config_extra and by the role's own variables " \
+        "(vm_memory_high_watermark.relative = 0.4, line 3)" in message
+    assert "0.77" not in message
+
+
+def test_overlaps_relative_beside_absolute():
+    text = ROLE_CONF + "vm_memory_high_watermark.absolute = 2GB\ndisk_free_limit.relative = 1.5\n"
+    messages = check.overlaps(text, {"vm_memory_high_watermark.absolute": EXTRA, "disk_free_limit.relative": EXTRA})
+    assert len(messages) == 2
+    assert "disk_free_limit.relative and disk_free_limit.absolute are both set" in messages[0]
+    assert "disk_free_limit.absolute = 50MB (line 4)" in messages[0] and "1.5" not in messages[0]
+    assert "vm_memory_high_watermark.relative and vm_memory_high_watermark.absolute are both set" in messages[1]
+    assert "by the role's own variables and rabbitmq_server_config_extra" in messages[1]
+    assert "remove vm_memory_high_watermark.absolute from rabbitmq_server_config_extra" in messages[1]
+
+
+def test_overlaps_closed_listeners_beside_a_listener_under_them():
+    text = "listeners.tcp = none\nlisteners.ssl.default = 5671\nlisteners.tcp.extra = 5999\n"
+    [message] = check.overlaps(text, {"listeners.tcp.extra": EXTRA})
+    assert message.startswith("rabbitmq.conf: listeners.tcp = none (set by the role's own variables) closes those "
+                              "listeners, but rabbitmq_server_config_extra set listeners.tcp.extra")
+
+
+def test_overlaps_a_key_the_file_sets_twice_without_a_source():
+    assert check.overlaps("a.b = 1\nc = 2\na.b = 3\n") == ["rabbitmq.conf: a.b is set 2 times (lines 1, 3)."]
