@@ -543,3 +543,47 @@ def test_refused_import_is_reverted_and_the_broker_is_unchanged(run_module, api,
         "users[monitoring]", "users[revert-user]", "vhosts[revert-me]"]
     assert "Revert-User-Pw-1" not in json.dumps(result)
     assert sorted_export(api("/api/definitions")) == before
+
+
+# --- the role: nothing to do, and no API to do it through ------------------------------------------
+
+ROLE_ALONE = """
+- name: The definitions role alone, as a playbook of a user's would call it
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: mqops.rabbitmq.rabbitmq_definitions
+"""
+
+
+def test_role_with_nothing_declared_leaves_the_broker_alone(host, api, tmp_path):
+    """Nothing declared and nothing to purge: no request at all. The API URL
+    here answers nothing; the role read the broker anyway and failed there
+    ("cannot reach the management API") - with the management plugin left
+    out of rabbitmq_server_plugins every run of playbooks/server.yml did."""
+    playbook = tmp_path / "alone.yml"
+    playbook.write_text(ROLE_ALONE)
+    before = sorted_export(api("/api/definitions"))
+    nothing = dict(("rabbitmq_definitions_" + kind, []) for kind in KINDS)
+    nothing.update(rabbitmq_definitions_api_url="http://127.0.0.1:9/", rabbitmq_definitions_wait_timeout=1)
+    result = probe.run_playbook(str(playbook), "-l", host.backend.host, "-e", json.dumps(nothing))
+    assert probe.recap_changed(result.stdout) == 0
+    assert "api_calls" not in result.output
+    assert sorted_export(api("/api/definitions")) == before
+
+
+def test_role_refuses_definitions_when_the_management_plugin_is_left_out(host, api, tmp_path):
+    """The server role disables the plugins it is not given: declared
+    definitions with rabbitmq_management left out are refused before any
+    request (the run disabled the API, waited for it, and failed)."""
+    playbook = tmp_path / "alone.yml"
+    playbook.write_text(ROLE_ALONE)
+    declared = {"rabbitmq_definitions_vhosts": [{"name": "never-created"}],
+                "rabbitmq_server_plugins": ["rabbitmq_shovel", "rabbitmq_federation"]}
+    result = probe.run_playbook(str(playbook), "-l", host.backend.host, "-e", json.dumps(declared), check=False)
+    assert result.returncode != 0
+    flat = " ".join(result.output.split())
+    assert "rabbitmq_server_plugins leaves out rabbitmq_management (rabbitmq_shovel, rabbitmq_federation)" in flat, \
+        result.output[-3000:]
+    assert "api_calls" not in result.output
+    assert "never-created" not in [v["name"] for v in api("/api/vhosts")]

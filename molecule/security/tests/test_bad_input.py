@@ -114,6 +114,11 @@ CASES = [
      ["rabbitmq_server_tls_fail_if_no_peer_cert", "verify_peer"], []),
     ("node-name-with-space", {"rabbitmq_server_node_name": "rabbit@sec 13"},
      ["rabbitmq_server_node_name", "no spaces"], []),
+    # The server role would disable the API the definitions go through.
+    ("definitions-without-management-plugin",
+     {"rabbitmq_server_plugins": ["rabbitmq_shovel", "rabbitmq_federation"], "rabbitmq_definitions_vhosts": [{"name": "secure"}]},
+     ["rabbitmq_server_plugins leaves out rabbitmq_management (rabbitmq_shovel, rabbitmq_federation)",
+      "rabbitmq_definitions_api_url"], []),
     ("plugins-as-a-string", {"rabbitmq_server_plugins": "rabbitmq_management"},
      ["rabbitmq_server_plugins must be a list"], []),
     ("version-as-a-number", {"rabbitmq_server_version": 4.3},
