@@ -362,6 +362,20 @@ def test_stopped_service_stopped_application_and_forgotten_drain_are_healed(once
         docker_exec(down, "systemctl", "stop", "rabbitmq-server")
         docker_exec(stopped, "rabbitmqctl", "-q", "stop_app")
         docker_exec(drained, "rabbitmq-upgrade", "-q", "drain")
+    # --check first: it says what a real run would heal, starts nothing and
+    # leaves the users, the membership and the definitions of the nodes it
+    # cannot read to that run (it failed on the CLI's connection error).
+    not_running = [m for m in (down, stopped) if m]
+    before = {m: node_snapshot(m) for m in members}
+    checked = probe.run_playbook(CONVERGE, "--check")
+    flat = " ".join(checked.output.split())
+    assert "check mode, would heal: rabbit@%s - the service was stopped; a real run starts it" % down in flat, \
+        checked.output[-4000:]
+    assert "check mode: %s %s not running yet" % (", ".join(not_running), "is" if len(not_running) == 1 else "are") \
+        in flat, checked.output[-4000:]
+    assert {m: node_snapshot(m) for m in members} == before
+    assert subprocess.run(["docker", "exec", down, "systemctl", "is-active", "rabbitmq-server"],
+                          capture_output=True, text=True).stdout.strip() != "active"
     healed = probe.run_playbook(CONVERGE, "-v")
     flat = " ".join(healed.output.split())
     # The cluster role read every member's view again after the heal: over
@@ -653,6 +667,16 @@ def test_grow_then_shrink_on_request(once, members, addresses, hostvars, tmp_pat
 
     grow = tmp_path / "grow.yml"
     grow.write_text("rabbitmq:\n  hosts:\n    %s:\n" % new)
+    # --check on a host that was never installed (its image has no package
+    # lists): the install it would make, nothing changed anywhere.
+    snapshots = {m: node_snapshot(m) for m in members}
+    checked = probe.run_playbook(CONVERGE, "-i", str(grow), "--check")
+    flat = " ".join(checked.output.split())
+    assert "check mode: a real run refreshes the package lists and installs rabbitmq-server" in flat, \
+        checked.output[-4000:]
+    assert "check mode: %s is not running yet" % new in flat, checked.output[-4000:]
+    assert {m: node_snapshot(m) for m in members} == snapshots
+    assert subprocess.run(["docker", "exec", new, "test", "-e", "/usr/sbin/rabbitmqctl"]).returncode != 0
     probe.run_playbook(CONVERGE, "-i", str(grow))
     wait_all_running(members + [new])
     after = _uptimes(members)
