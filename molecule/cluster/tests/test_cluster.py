@@ -365,7 +365,7 @@ def test_stopped_service_stopped_application_and_forgotten_drain_are_healed(once
     # --check first: it says what a real run would heal, starts nothing and
     # leaves the users, the membership and the definitions of the nodes it
     # cannot read to that run (it failed on the CLI's connection error).
-    not_running = [m for m in (down, stopped) if m]
+    not_running = sorted(m for m in (down, stopped) if m)
     before = {m: node_snapshot(m) for m in members}
     checked = probe.run_playbook(CONVERGE, "--check")
     flat = " ".join(checked.output.split())
